@@ -20,7 +20,7 @@ export interface CapsMachine {
 export interface CapsCpuModel {
   name: string;
   typename?: string;
-  /** 'yes' | 'no' | 'unknown' as in query-cpu-definitions. */
+  /** 'yes' | 'no' | 'unknown' as in query-cpu-definitions ('unknown' is not written to the cache). */
   usable: 'yes' | 'no' | 'unknown';
   blockers: string[];
   deprecated: boolean;
@@ -63,8 +63,21 @@ export interface QemuCaps {
   /** Per-accelerator machine types, CPU models and host CPU expansion. */
   accel: Partial<Record<CapsAccel, CapsAccelData>>;
   hypervCapabilities?: { supported: boolean; caps: string[] };
+  /** <hostCPUSignature>, <kernelVersion> (written only when set). */
+  hostCPUSignature?: string;
+  kernelVersion?: string;
+  /** <kvmSupportsNesting/>, <kvmSupportsSecureGuest/>. */
+  kvmSupportsNesting?: boolean;
+  kvmSupportsSecureGuest?: boolean;
   /** Elements of the cache file we do not model yet, kept verbatim for round-trip (e.g. <sev>, <sgx>, <gic>). */
-  extra: string[];
+  extra: CapsExtraElement[];
+}
+
+/** An element of the cache file kept verbatim: its lines (indented for depth 0) and where it sat. */
+export interface CapsExtraElement {
+  /** The modelled section it followed (see CACHE_SECTIONS in cache.ts), '' when it came first. */
+  after: string;
+  lines: string[];
 }
 
 export function hasCap(caps: QemuCaps, flag: string): boolean {
