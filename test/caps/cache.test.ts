@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  accelFor, copyCaps, defaultMachine, formatCapsCache, getCpuModel, getMachine, loadCapsCache, stripMachineAliases,
+  accelFor, machineDefaultCpuModel, copyCaps, defaultMachine, formatCapsCache, getCpuModel, getMachine, loadCapsCache, stripMachineAliases,
 } from '../../src/qemu/caps/cache.js';
 import { CAPS_DIR } from './paths.js';
 
@@ -33,6 +33,7 @@ test('caps 8.0.0 model', () => {
   assert.equal(defaultMachine(caps, 'kvm')?.name, 'pc-i440fx-8.0');
   assert.equal(getCpuModel(caps, 'tcg', 'qemu64')?.usable, 'yes');
   assert.deepEqual(getCpuModel(caps, 'kvm', 'phenom')?.blockers, ['3dnowext', '3dnow']);
+  assert.equal(machineDefaultCpuModel(caps, 'tcg', 'pc-q35-8.0'), 'qemu64');
   assert.equal(accelFor('qemu'), 'tcg');
   assert.equal(accelFor('kvm'), 'kvm');
   assert.equal(accelFor('hvf'), 'hvf');
@@ -46,7 +47,13 @@ test('stripMachineAliases turns aliases into machines of their own', () => {
   assert.equal(pc?.alias, undefined);
   assert.equal(pc?.maxCpus, 255);
   assert.equal(pc?.defaultRAMid, 'pc.ram');
-  assert.equal(getMachine(caps, 'tcg', 'pc-i440fx-8.0')?.alias, undefined);
+  assert.equal(pc?.default, true);
+  assert.equal(defaultMachine(caps, 'tcg')?.name, 'pc');
+  assert.equal(caps.accel.tcg?.machines[0].name, 'pc');
+  const full = getMachine(caps, 'tcg', 'pc-i440fx-8.0');
+  assert.equal(full?.alias, undefined);
+  assert.equal(full?.default, false);
+  assert.equal(full?.maxCpus, 255);
   assert.equal(caps.accel.tcg?.machines.length, 62);
   // the original is untouched
   assert.equal(getMachine(orig, 'tcg', 'pc-i440fx-8.0')?.alias, 'pc');

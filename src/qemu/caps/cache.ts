@@ -379,8 +379,9 @@ export function copyCaps(caps: QemuCaps): QemuCaps {
 }
 
 /**
- * virQEMUCapsStripMachineAliases: every alias becomes a machine entry of its own (appended, same properties)
- * and the alias is dropped from the original, so `pc` stays `pc` on the command line. Mutates and returns caps.
+ * virQEMUCapsStripMachineAliases: every aliased machine is renamed to its alias in place (so the preferred
+ * machine stays first and `pc` stays `pc` on the command line), and an entry with the original name and the
+ * same properties, but never marked default, is appended. Mutates and returns caps.
  */
 export function stripMachineAliases(caps: QemuCaps): QemuCaps {
   for (const acc of ACCELS) {
@@ -391,9 +392,10 @@ export function stripMachineAliases(caps: QemuCaps): QemuCaps {
       const m = d.machines[i];
       const alias = m.alias;
       if (alias === undefined) continue;
+      const orig = m.name;
+      m.name = alias;
       delete m.alias;
-      const copy: CapsMachine = { ...m, name: alias };
-      d.machines.push(copy);
+      d.machines.push({ ...m, name: orig, default: false });
     }
   }
   return caps;
@@ -434,10 +436,26 @@ export function canonicalMachine(caps: QemuCaps, accel: CapsAccel, name: string)
   return m ? m.name : name;
 }
 
-/** QEMU's default machine for an accelerator (virQEMUCapsGetPreferredMachine), or the first listed. */
+/** The preferred machine (virQEMUCapsGetPreferredMachine): the first listed; probing moves it to the front. */
 export function defaultMachine(caps: QemuCaps, accel: CapsAccel): CapsMachine | undefined {
-  const list = machinesOf(caps, accel);
-  return list.find((m) => m.default) ?? list[0];
+  return machinesOf(caps, accel)[0];
+}
+
+/** Whether a canonical machine name is supported (virQEMUCapsIsMachineSupported). */
+export function isMachineSupported(caps: QemuCaps, accel: CapsAccel, name: string): boolean {
+  return machinesOf(caps, accel).some((m) => m.name === name);
+}
+
+/**
+ * The CPU model name QEMU uses by default for a machine (virQEMUCapsGetMachineDefaultCPU): the machine's
+ * defaultCPU QOM type mapped back through query-cpu-definitions, e.g. 'qemu64-x86_64-cpu' → 'qemu64'.
+ */
+export function machineDefaultCpuModel(caps: QemuCaps, accel: CapsAccel, machine: string): string | undefined {
+  const d = caps.accel[accel];
+  if (!d || d.cpuModels.length === 0) return undefined;
+  const type = d.machines.find((m) => m.name === machine)?.defaultCPU;
+  if (!type) return undefined;
+  return d.cpuModels.find((c) => c.typename === type)?.name;
 }
 
 /** A CPU model by name from query-cpu-definitions of one accelerator. */
