@@ -49,6 +49,8 @@ if command -v flock >/dev/null; then flock 9; fi
 
 script_sha="$(sha256sum "$self" | cut -d' ' -f1)"
 lists_dir=/var/lib/apt/lists
+eval "$(apt-config shell lists_dir Dir::State::Lists/d 2>/dev/null || true)"
+lists_dir="${lists_dir%/}"
 lists_fp() {
   # Fingerprint of apt's package lists: when they are unchanged, so is what the packages resolve to.
   { stat -c '%n %s %Y' "$lists_dir"/*Packages* 2>/dev/null || true; } | sha256sum | cut -d' ' -f1
