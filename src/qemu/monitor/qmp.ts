@@ -279,6 +279,16 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     return typeof r === 'string' ? r : '';
   }
 
+  /** Lets the process exit while only this connection is open (net.Socket.unref); events still arrive while it runs. */
+  unref(): this {
+    this.sock.unref();
+    return this;
+  }
+  ref(): this {
+    this.sock.ref();
+    return this;
+  }
+
   /** Closes the connection. Outstanding commands reject with "QEMU monitor was closed". */
   close(): void {
     if (this.state === 'closed') return;
