@@ -33,9 +33,14 @@ export function dacRelabels(p: GuestPath): boolean {
   return DAC_KINDS.has(p.kind) && !p.norelabel && !p.directory;
 }
 
-/** Is the path used by this guest alone (so its owner is remembered and restored)? */
+/**
+ * Is the owner of this path remembered and restored? Disks: unless <readonly/>, <shareable/> or a lower
+ * backing layer. Kernel, initrd and dtb: always (libvirt does; the reference count covers guests sharing one).
+ */
 export function isExclusive(p: GuestPath): boolean {
-  return !p.readonly && !p.shared && p.kind !== 'backing';
+  if (p.kind === 'backing') return false;
+  if (p.kind === 'kernel' || p.kind === 'initrd' || p.kind === 'dtb') return true;
+  return !p.readonly && !p.shared;
 }
 
 interface Undo {
