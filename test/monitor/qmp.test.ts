@@ -275,6 +275,28 @@ describe('QmpClient connection life cycle', () => {
     }
   });
 
+  it('refuses a socket path longer than sun_path', async () => {
+    const long = `/tmp/${'x'.repeat(120)}.sock`;
+    await assert.rejects(QmpClient.connect(long), { message: `internal error: Monitor path ${long} too big for destination` });
+  });
+
+  it('times out, saying why, while another client holds the monitor', async () => {
+    const q = startBareQemu();
+    try {
+      const a = await QmpClient.connect(q.sock, { retryUntilMs: 10_000 });
+      await assert.rejects(QmpClient.connect(q.sock, { timeoutMs: 300 }), {
+        code: ErrorCode.OPERATION_TIMEOUT,
+        message:
+          'Timed out during operation: no QMP greeting from the QEMU monitor within 300 ms (is another client connected to it?)',
+      });
+      // the first client is unaffected
+      assert.equal((await a.execute<{ status: string }>('query-status')).status, 'prelaunch');
+      a.close();
+    } finally {
+      await q.cleanup();
+    }
+  });
+
   it('honours an abort signal while waiting for the socket', async () => {
     const ac = new AbortController();
     const p = QmpClient.connect('/nonexistent/tsvirt/never.sock', { retryUntilMs: 60_000, signal: ac.signal });

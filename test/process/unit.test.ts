@@ -1,11 +1,12 @@
 // Pure parts of src/qemu/process: /proc parsing, wait statuses, setpriv argv, log header and tail,
 // KVM error extraction.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  appendShutdownLine,
   decodeWaitStatus,
   findKvmError,
   formatCommandForLog,
@@ -163,6 +164,21 @@ describe('log tail', () => {
       const t = readLogTail(p, 0, 50);
       assert.ok(Buffer.byteLength(t) <= 50);
       assert.ok(t.endsWith('\nlast line'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('shutdown line', () => {
+  it('appends libvirt\'s end-of-run line, and never throws', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvirt-log-'));
+    try {
+      const p = join(dir, 'x.log');
+      writeFileSync(p, 'qemu output\n');
+      appendShutdownLine(p, 'destroyed', new Date(Date.UTC(2026, 10, 26, 1, 2, 3, 4)));
+      assert.equal(readFileSync(p, 'utf8'), 'qemu output\n2026-11-26 01:02:03.004+0000: shutting down, reason=destroyed\n');
+      appendShutdownLine(join(dir, 'no/such/dir.log'), 'crashed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -161,6 +161,10 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
    */
   static async connect(path: string, opts: QmpConnectOptions = {}): Promise<QmpClient> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
+    // sun_path holds 108 bytes including the terminating NUL.
+    if (Buffer.byteLength(path) > 107) {
+      throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, `Monitor path ${path} too big for destination`);
+    }
     const retryUntil = Date.now() + (opts.retryUntilMs ?? 0);
     let delay = 2;
     let sock: net.Socket;
@@ -220,7 +224,13 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           cleanup();
-          reject(virError(ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU, 'no QMP greeting from the QEMU monitor'));
+          reject(
+            virError(
+              ErrorCode.OPERATION_TIMEOUT,
+              ErrorDomain.QEMU,
+              `no QMP greeting from the QEMU monitor within ${timeoutMs} ms (is another client connected to it?)`,
+            ),
+          );
         }, timeoutMs);
       }
       if (this.closeErr) return onClose(this.closeErr);

@@ -16,4 +16,4 @@ export {
   signalName,
 } from './proc.js';
 export type { ProcStat, Liveness } from './proc.js';
-export { formatLogHeader, formatCommandForLog, logTimestamp, readLogTail, shellQuote } from './log.js';
+export { appendShutdownLine, formatLogHeader, formatCommandForLog, logTimestamp, readLogTail, shellQuote } from './log.js';

@@ -1,6 +1,6 @@
 // The per-domain QEMU log: the header libvirt writes before QEMU's own output, and reading QEMU's last
 // lines back for error messages ("qemu unexpectedly closed the monitor: <tail>").
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** libvirt's log timestamp: "2026-11-26 16:10:00.123+0000" (UTC). */
 export function logTimestamp(d: Date = new Date()): string {
@@ -93,5 +93,17 @@ export function readLogTail(path: string, offset = 0, maxBytes = 1024): string {
     return b.subarray(b.length - maxBytes).toString('utf8').replace(/^\uFFFD+/, '');
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Appends libvirt's end-of-run line ("<timestamp>: shutting down, reason=destroyed") to the log.
+ * Errors are ignored: a missing log must not fail a stop.
+ */
+export function appendShutdownLine(path: string, reason: string, now: Date = new Date()): void {
+  try {
+    appendFileSync(path, `${logTimestamp(now)}: shutting down, reason=${reason}\n`);
+  } catch {
+    /* the log is best effort */
   }
 }

@@ -1,7 +1,7 @@
 // Spawning QEMU and reconnecting to one started earlier (by another CLI process or daemon).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { QmpClient, type QmpConnectOptions } from '../monitor/qmp.js';
 import { ErrorCode, ErrorDomain, VirError, describeErrno, virError } from '../../util/errors.js';
@@ -48,9 +48,12 @@ export interface SpawnQemuOptions {
   logHeader?: string;
   /** Extra QMP options (capabilities to enable, command timeout, id prefix). */
   qmp?: Pick<QmpConnectOptions, 'capabilities' | 'commandTimeoutMs' | 'idPrefix'>;
-  /** The setpriv binary (default "setpriv", found on PATH). */
+  /** The setpriv binary (default /usr/bin/setpriv when present, else "setpriv" on the child's PATH). */
   setprivPath?: string;
 }
+
+/** util-linux setpriv; an absolute path so the child's own PATH does not matter. */
+const DEFAULT_SETPRIV = existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv';
 
 /**
  * The setpriv invocation that starts QEMU as runAs, or null when none is needed (root keeping its
@@ -74,7 +77,7 @@ export function qemuExecArgv(opts: Pick<SpawnQemuOptions, 'emulator' | 'argv' | 
 } {
   const sp = setprivArgs(opts.runAs);
   if (!sp) return { file: opts.emulator, args: opts.argv };
-  return { file: opts.setprivPath ?? 'setpriv', args: [...sp, opts.emulator, ...opts.argv] };
+  return { file: opts.setprivPath ?? DEFAULT_SETPRIV, args: [...sp, opts.emulator, ...opts.argv] };
 }
 
 function writePidfile(path: string, pid: number): void {
