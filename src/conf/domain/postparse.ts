@@ -46,22 +46,8 @@ export function assignDiskDriveAddress(def: DomainDef): void {
 
 function addController(def: DomainDef, type: ControllerDef['type'], index: number, model?: string): ControllerDef {
   const c: ControllerDef = { type, index, info: {}, ...(model !== undefined ? { model } : {}) };
-  // libvirt appends then sorts controllers by type order of insertion: keep them grouped by type.
-  const list = def.devices.controllers;
-  let pos = list.length;
-  for (let i = list.length - 1; i >= 0; i--) {
-    if (list[i].type === type) {
-      pos = i + 1;
-      break;
-    }
-  }
-  if (pos === list.length) {
-    // new type: insert after the last controller whose type sorts before it
-    pos = list.length;
-  } else {
-    while (pos < list.length && list[pos].type === type && list[pos].index < index) pos++;
-  }
-  list.splice(pos, 0, c);
+  // libvirt appends implicit controllers (virDomainDefMaybeAddController)
+  def.devices.controllers.push(c);
   return c;
 }
 

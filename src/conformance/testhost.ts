@@ -1,0 +1,95 @@
+// The Host and driver configuration of libvirt's qemuxml2argv test environment (corpus README §2),
+// provided through the same seams the real driver uses.
+import type { Host } from '../qemu/command/host.js';
+import { type ConfValue, type QemuDriverConfig, configFromConf, defaultConfig } from '../qemu/config.js';
+
+/** virrandommock: buf[i] = i. */
+export function mockRandomBytes(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = i & 0xff;
+  return b;
+}
+
+export function testConfig(overrides: Record<string, ConfValue> = {}): QemuDriverConfig {
+  const base = defaultConfig({ privileged: false, env: { HOME: '/bad-test-used-env-home', XDG_RUNTIME_DIR: '/bad-test-used-env-xdg-runtime-dir' } });
+  const c: QemuDriverConfig = {
+    ...base,
+    privileged: true,
+    libDir: '/tmp/lib',
+    channelTargetDir: '/tmp/channel',
+    memoryBackingDir: '/var/lib/libvirt/qemu/ram',
+    nvramDir: '/var/lib/libvirt/qemu/nvram',
+    passtStateDir: '/bad-test-used-env-xdg-runtime-dir/libvirt/qemu/run/passt',
+    hugetlbfs: [
+      { mnt: '/dev/hugepages2M', size: 2048, deflt: true },
+      { mnt: '/dev/hugepages1G', size: 1048576, deflt: false },
+    ],
+    defaultTLSx509certdir: '/etc/pki/qemu',
+    vncTLSx509certdir: '/etc/pki/libvirt-vnc',
+    spiceTLSx509certdir: '/etc/pki/libvirt-spice',
+    chardevTLSx509certdir: '/etc/pki/libvirt-chardev',
+    vxhsTLSx509certdir: '/etc/pki/libvirt-vxhs/dummy,path',
+    nbdTLSx509certdir: '/etc/pki/libvirt-nbd/dummy,path',
+    spiceTLS: true,
+    spicePassword: '123456',
+    vncListen: '127.0.0.1',
+    spiceListen: '127.0.0.1',
+    seccompSandbox: -1,
+    logTimestamp: true,
+    stdioLogD: true,
+    dumpGuestCore: false,
+    deprecationBehavior: 'none',
+  };
+  return Object.keys(overrides).length ? configFromConf(c, overrides) : c;
+}
+
+export interface TestHostOptions {
+  env?: Record<string, string>;
+  fips?: boolean;
+  swtpmVersions?: string[];
+  fdGroups?: Record<string, number[]>;
+}
+
+export function testHost(opts: TestHostOptions = {}): Host {
+  let tap = 0;
+  let vhost = 0;
+  return {
+    privileged: true,
+    arch: 'x86_64',
+    env: { PATH: '/bin', HOME: '/home/test', USER: 'test', LOGNAME: 'test', ...(opts.env ?? {}) },
+    monitorFd: 1729,
+    monitorPath: (dir) => `${dir}/monitor.sock`,
+    chardevListenFd: () => 1729,
+    chardevFileFd: (_p, _append) => undefined,
+    openTap: (ifname, queues) => {
+      const fds: number[] = [];
+      for (let i = 0; i < queues; i++) fds.push(3 + tap++);
+      return { fds, ifname: ifname ?? 'vnet0' };
+    },
+    openVhostNet: (queues) => {
+      const fds: number[] = [];
+      for (let i = 0; i < queues; i++) fds.push(44 + vhost++);
+      return fds;
+    },
+    openVhostVsock: () => 6789,
+    openVdpa: () => 1732,
+    openTpmPassthrough: () => ({ tpmFd: 1730, cancelFd: 1731 }),
+    tpmCancelPath: () => '/sys/class/misc/tpm0/device/cancel',
+    openVhostScsi: () => 3,
+    fdGroups: opts.fdGroups ?? {},
+    randomBytes: mockRandomBytes,
+    systemPageSizeKiB: 4,
+    numaMaxNode: 7,
+    hugetlbfs: [
+      { mnt: '/dev/hugepages2M', size: 2048, deflt: true },
+      { mnt: '/dev/hugepages1G', size: 1048576, deflt: false },
+    ],
+    firmware: [],
+    renderNode: () => '/dev/dri/foo',
+    pathExists: () => false,
+    isHostCdrom: (p) => p === '/dev/cdrom',
+    fips: !!opts.fips,
+    swtpmVersions: opts.swtpmVersions ?? ['1.2', '2.0'],
+    lookupSecret: () => new TextEncoder().encode('AQCVn5hO6HzFAhAAq0NCv8jtJcIcE+HOBlMQ1A'),
+  };
+}

@@ -1,0 +1,74 @@
+// Host facts the pure command builder needs. The driver passes a real host (opening files,
+// sockets and taps before calling buildCommandLine); the conformance harness passes a host that
+// mirrors libvirt's test environment. Nothing here is called for side effects on the model.
+import type { HugetlbfsMount } from '../config.js';
+
+export interface FirmwareDescriptor {
+  /** File name (e.g. 50-ovmf-sb-keys.json), used for ordering. */
+  name: string;
+  /** Parsed JSON content (QEMU firmware interop descriptor). */
+  json: unknown;
+}
+
+export interface Host {
+  /** Whether the driver runs privileged (qemu:///system): selects HOME/XDG env of the child. */
+  privileged: boolean;
+  /** Host architecture (x86_64). */
+  arch: string;
+  /** The daemon's own environment, consulted for QEMU_AUDIO_DRV and friends. */
+  env: Record<string, string | undefined>;
+  /** Monitor: an already-listening fd handed to QEMU, or undefined to let QEMU listen on monitorPath. */
+  monitorFd?: number;
+  /** Path of the QMP monitor socket (used when monitorFd is undefined). */
+  monitorPath(domainLibDir: string): string;
+  /**
+   * A listening unix socket opened on behalf of QEMU for a chardev in server mode (libvirt pre-opens
+   * them); undefined lets QEMU create it (`path=…,server=on`).
+   */
+  chardevListenFd(path: string): number | undefined;
+  /**
+   * A file opened on behalf of QEMU for a file chardev / chardev log (passed through an fdset);
+   * undefined lets QEMU open the path itself.
+   */
+  chardevFileFd(path: string, append: boolean): number | undefined;
+  /** tap fds for a tap-backed NIC (one per queue) and the chosen ifname. */
+  openTap(ifname: string | undefined, queues: number): { fds: number[]; ifname: string };
+  /** vhost-net fds (one per queue). */
+  openVhostNet(queues: number): number[];
+  /** vhost-vsock fd. */
+  openVhostVsock(): number;
+  /** vDPA device fd. */
+  openVdpa(path: string): number;
+  /** TPM passthrough device and cancel fds. */
+  openTpmPassthrough(path: string, cancelPath: string): { tpmFd: number; cancelFd: number };
+  /** The sysfs cancel path of a TPM device. */
+  tpmCancelPath(path: string): string;
+  /** vhost-scsi fd. */
+  openVhostScsi(wwpn: string): number;
+  /** fds a client associated with the domain under a name (virDomainFDAssociate). */
+  fdGroups: Record<string, number[]>;
+  /** Random bytes (master key, IVs, generated UUIDs). Pure from the builder's point of view. */
+  randomBytes(n: number): Uint8Array;
+  /** Page size in KiB. */
+  systemPageSizeKiB: number;
+  /** Highest host NUMA node id (nodes 0..maxNode are available). */
+  numaMaxNode: number;
+  /** Hugetlbfs mounts, default first. */
+  hugetlbfs: HugetlbfsMount[];
+  /** Firmware descriptors in effect (merged etc/share lists, sorted). */
+  firmware: FirmwareDescriptor[];
+  /** DRM render node for gl=on without an explicit rendernode. */
+  renderNode(): string;
+  /** Whether a path exists on the host (nvram files, cdrom devices). */
+  pathExists(path: string): boolean;
+  /** Whether a local block device is a CD-ROM drive (host_cdrom). */
+  isHostCdrom(path: string): boolean;
+  /** Whether the host runs in FIPS mode. */
+  fips: boolean;
+  /** swtpm supported TPM versions. */
+  swtpmVersions: string[];
+  /** Secret values by UUID or usage, for disk/chardev/graphics secrets. */
+  lookupSecret(uuidOrUsage: { uuid?: string; usage?: string; type?: string }): Uint8Array | undefined;
+  /** Storage pool volume lookup for disk type='volume'. */
+  lookupVolume?(pool: string, volume: string): { type: string; path: string } | undefined;
+}

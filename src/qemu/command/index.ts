@@ -1,0 +1,84 @@
+// buildCommandLine: the pure argv builder. The orchestration table lists the per-family builders
+// in qemuBuildCommandLine's order (README §2.8); add a family by adding its builder to STEPS.
+import type { DomainDef } from '../../conf/domain/types.js';
+import type { QemuCaps } from '../caps/types.js';
+import type { QemuDriverConfig } from '../config.js';
+import { effectiveCaps } from '../domain/prepare.js';
+import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
+import { buildControllers } from './controller.js';
+import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos } from './devices.js';
+import { buildDisks } from './disk.js';
+import type { Host } from './host.js';
+import {
+  buildBios, buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey, buildMemory,
+  buildMonitor, buildMsg, buildName, buildPM, buildQemuCommandline, buildSandbox, buildSmp, buildUuid,
+} from './machine.js';
+import { buildNets } from './net.js';
+import { type BuildCtx, add, shortName } from './util.js';
+
+export type { Host } from './host.js';
+export { formatArgs, shellEscape } from './format.js';
+
+export interface CommandLine {
+  env: Array<[string, string]>;
+  argv: string[];
+  fds: number[];
+}
+
+type Step = (ctx: BuildCtx) => void;
+
+/** qemuBuildCommandLine order. */
+export const STEPS: ReadonlyArray<readonly [string, Step]> = [
+  ['name', buildName],
+  ['compat', buildCompat],
+  ['S', (ctx) => add(ctx, '-S')],
+  ['masterkey', buildMasterKey],
+  ['machine', buildMachine],
+  ['cpu', buildCpu],
+  ['bios', buildBios],
+  ['memory', buildMemory],
+  ['smp', buildSmp],
+  ['uuid', buildUuid],
+  ['display', buildDisplayNone],
+  ['monitor', buildMonitor],
+  ['clock', buildClock],
+  ['pm', buildPM],
+  ['boot', buildBoot],
+  ['controllers', buildControllers],
+  ['disks', buildDisks],
+  ['nets', buildNets],
+  ['serials', buildSerials],
+  ['parallels', buildParallels],
+  ['channels', buildChannels],
+  ['consoles', buildConsoles],
+  ['inputs', buildInputs],
+  ['audio', buildAudio],
+  ['graphics', buildGraphics],
+  ['videos', buildVideos],
+  ['memballoon', buildMemballoon],
+  ['rngs', buildRngs],
+  ['qemu-commandline', buildQemuCommandline],
+  ['sandbox', buildSandbox],
+  ['msg', buildMsg],
+];
+
+export function buildCommandLine(def: DomainDef, caps: QemuCaps, host: Host, cfg: QemuDriverConfig): CommandLine {
+  const sn = shortName(def);
+  const libDir = `${cfg.libDir}/domain-${sn}`;
+  const ctx: BuildCtx = { def, caps: effectiveCaps(def, caps), host, cfg, argv: [def.devices.emulator ?? caps.emulator], env: [], fds: [], fdset: 0, libDir, shortName: sn };
+  // virCommandAddEnvPassCommon + the privileged HOME/XDG block
+  ctx.env.push(['LC_ALL', 'C']);
+  ctx.env.push(['PATH', host.env.PATH ?? '/usr/bin:/bin']);
+  ctx.env.push(['HOME', host.env.HOME ?? '/']);
+  if (host.env.USER !== undefined) ctx.env.push(['USER', host.env.USER]);
+  if (host.env.LOGNAME !== undefined) ctx.env.push(['LOGNAME', host.env.LOGNAME]);
+  if (host.privileged) {
+    const i = ctx.env.findIndex(([k]) => k === 'HOME');
+    ctx.env[i] = ['HOME', libDir];
+    ctx.env.push(['XDG_DATA_HOME', `${libDir}/.local/share`]);
+    ctx.env.push(['XDG_CACHE_HOME', `${libDir}/.cache`]);
+    ctx.env.push(['XDG_CONFIG_HOME', `${libDir}/.config`]);
+  }
+  for (const [, step] of STEPS) step(ctx);
+  return { env: ctx.env, argv: ctx.argv, fds: ctx.fds };
+}

@@ -1,0 +1,86 @@
+// Network interfaces (qemuBuildNetCommandLine): -netdev backend then the -device frontend.
+import type { NetDef } from '../../conf/domain/devices/net.js';
+import { addressProps, acpiIndexProps } from './address.js';
+import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
+import { virtioDriver, virtioOptionProps } from './virtio.js';
+
+function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefined {
+  switch (n.type) {
+    case 'user':
+      return { type: 'user', id };
+    case 'ethernet':
+    case 'network':
+    case 'bridge': {
+      const { fds } = ctx.host.openTap(n.ifname, n.driver.queues ?? 1);
+      ctx.fds.push(...fds);
+      const p: JsonProps = { type: 'tap', fd: fds.map(String).join(':') };
+      if (n.model === 'virtio' && n.driver.name !== 'qemu') {
+        const vfds = ctx.host.openVhostNet(n.driver.queues ?? 1);
+        ctx.fds.push(...vfds);
+        p.vhost = true;
+        p.vhostfd = vfds.map(String).join(':');
+      }
+      p.id = id;
+      return p;
+    }
+    case 'server':
+    case 'client':
+    case 'mcast':
+      return { type: 'socket', [n.type === 'server' ? 'listen' : n.type === 'client' ? 'connect' : 'mcast']: `${n.sourceAddress ?? ''}:${n.sourcePort}`, id };
+    case 'udp':
+      return { type: 'socket', udp: `${n.sourceAddress}:${n.sourcePort}`, localaddr: `${n.sourceLocalAddress}:${n.sourceLocalPort}`, id };
+    case 'vhostuser':
+      return { type: 'vhost-user', chardev: `char${n.info.alias}`, id };
+    default:
+      return undefined;
+  }
+}
+
+function frontendProps(ctx: BuildCtx, n: NetDef, netdev: string): JsonProps {
+  const model = n.model ?? 'rtl8139';
+  const virtio = model === 'virtio' || model.startsWith('virtio-');
+  const p: JsonProps = {};
+  if (virtio) {
+    p.driver = virtioDriver('virtio-net', model, n.info.address);
+    Object.assign(p, virtioOptionProps(n.driver.virtio));
+    if (n.driver.rss) p.rss = n.driver.rss === 'on';
+    if (n.driver.rssHashReport) p.hash = n.driver.rssHashReport === 'on';
+    if (n.driver.txmode) p.tx = n.driver.txmode;
+    if (n.driver.ioeventfd) p.ioeventfd = n.driver.ioeventfd === 'on';
+    if (n.driver.eventIdx) p.event_idx = n.driver.eventIdx === 'on';
+    for (const [k, v] of Object.entries(n.driver.host)) p[`host_${k}`] = v === 'on';
+    for (const [k, v] of Object.entries(n.driver.guest)) p[`guest_${k}`] = v === 'on';
+    if (n.driver.queues && n.driver.queues > 1) {
+      p.mq = true;
+      p.vectors = 2 * n.driver.queues + 2;
+    }
+    if (n.driver.rxQueueSize) p.rx_queue_size = n.driver.rxQueueSize;
+    if (n.driver.txQueueSize) p.tx_queue_size = n.driver.txQueueSize;
+    if (n.mtu) p.host_mtu = n.mtu;
+  } else {
+    p.driver = model;
+  }
+  p.netdev = netdev;
+  p.id = n.info.alias;
+  p.mac = n.mac;
+  Object.assign(p, addressProps(ctx, n.info));
+  Object.assign(p, acpiIndexProps(n.info));
+  if (n.info.bootIndex) p.bootindex = n.info.bootIndex;
+  if (n.info.rom?.bar) p.rombar = n.info.rom.bar === 'on' ? 1 : 0;
+  if (n.info.rom?.file !== undefined) p.romfile = n.info.rom.file;
+  return p;
+}
+
+export function buildNets(ctx: BuildCtx): void {
+  for (const n of ctx.def.devices.nets) {
+    if (n.type === 'hostdev') continue;
+    const id = `host${n.info.alias}`;
+    if (n.type === 'vhostuser' && n.vhostuser) {
+      const path = n.vhostuser.path ?? '';
+      add(ctx, '-chardev', `socket,id=char${n.info.alias},path=${path.replace(/,/g, ',,')}${n.vhostuser.listen ? ',server=on' : ''}`);
+    }
+    const nd = netdevProps(ctx, n, id);
+    if (nd) add(ctx, '-netdev', json(nd));
+    addDevice(ctx, frontendProps(ctx, n, id));
+  }
+}

@@ -1,0 +1,81 @@
+// Prepare a definition for start (qemuProcessPrepareDomain + the host-independent parts of
+// qemuProcessPrepareHost): device aliases, block node names, chardev paths, the live id. The
+// result is what the live XML shows; buildCommandLine consumes it.
+import type { DomainDef } from '../../conf/domain/types.js';
+import type { QemuCaps } from '../caps/types.js';
+import type { QemuDriverConfig } from '../config.js';
+import type { Host } from '../command/host.js';
+import { assignAliases } from './alias.js';
+import type { StorageSource } from '../../conf/domain/storage.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
+
+export interface PrepareOptions {
+  /** Live id to give the domain (the driver's next id); -1 keeps it. */
+  id?: number;
+}
+
+/** Every image of a disk's chain, top first. */
+export function chainOf(src: StorageSource): StorageSource[] {
+  const out: StorageSource[] = [];
+  let cur: StorageSource | null | undefined = src;
+  while (cur) {
+    out.push(cur);
+    cur = cur.backingStore;
+  }
+  return out;
+}
+
+/** qemuDomainPrepareDiskSource / node-name assignment: disks last to first, chain top first. */
+export function assignNodeNames(def: DomainDef): void {
+  let n = 0;
+  const disks = def.devices.disks;
+  for (let i = disks.length - 1; i >= 0; i--) {
+    for (const s of chainOf(disks[i].src)) {
+      n++;
+      s.index ??= n;
+      s.nodeStorage = `libvirt-${n}-storage`;
+      s.nodeFormat = `libvirt-${n}-format`;
+    }
+  }
+}
+
+/** Applies caps changes from <qemu:capabilities> (on a copy). */
+export function effectiveCaps(def: DomainDef, caps: QemuCaps): QemuCaps {
+  if (!def.qemu || (!def.qemu.capsAdd.length && !def.qemu.capsDel.length)) return caps;
+  const flags = new Set(caps.flags);
+  for (const f of def.qemu.capsAdd) flags.add(f);
+  for (const f of def.qemu.capsDel) flags.delete(f);
+  return { ...caps, flags };
+}
+
+export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host, cfg: QemuDriverConfig, opts: PrepareOptions = {}): DomainDef {
+  const d: DomainDef = structuredClone(def);
+  if (opts.id !== undefined) d.id = opts.id;
+  assignAliases(d);
+  assignNodeNames(d);
+  // graphics listen from config
+  for (const g of d.devices.graphics) {
+    for (const l of g.listens) {
+      if (l.type === 'address' && !l.address && l.fromConfig) l.address = g.type === 'vnc' ? cfg.vncListen : cfg.spiceListen;
+    }
+  }
+  // qemu:override aliases must exist
+  if (d.qemu?.overrides.length) {
+    const aliases = collectAliases(d);
+    for (const o of d.qemu.overrides) {
+      if (!aliases.has(o.alias)) throw configUnsupported(`device '${o.alias}' not found for qemu:override`, ErrorDomain.QEMU);
+    }
+  }
+  void caps;
+  void host;
+  return d;
+}
+
+export function collectAliases(def: DomainDef): Set<string> {
+  const s = new Set<string>();
+  const d = def.devices;
+  const lists = [d.disks, d.controllers, d.nets, d.serials, d.parallels, d.consoles, d.channels, d.inputs, d.videos, d.rngs, d.filesystems, d.sounds, d.hostdevs, d.redirdevs, d.hubs, d.watchdogs, d.smartcards, d.tpms, d.shmems, d.memories, d.panics];
+  for (const l of lists) for (const x of l as Array<{ info: { alias?: string } }>) if (x.info.alias) s.add(x.info.alias);
+  for (const x of [d.memballoon, d.vsock, d.iommu]) if (x?.info.alias) s.add(x.info.alias);
+  return s;
+}

@@ -1,0 +1,19 @@
+// QEMU-specific validation at define time (qemuValidateDomainDef and friends).
+import type { DomainDef } from '../../conf/domain/types.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
+import type { QemuCaps } from '../caps/types.js';
+import { isQ35 } from './machine.js';
+
+const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
+
+export function qemuValidate(def: DomainDef, caps: QemuCaps): void {
+  void caps;
+  const d = def.devices;
+  for (const g of d.graphics) {
+    if (g.type === 'egl-headless' && !d.graphics.some((x) => x.type === 'vnc' || x.type === 'spice')) {
+      throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
+    }
+  }
+  const tseg = def.features.find((f) => f.name === 'smm');
+  if (tseg?.body.some((b) => b.local === 'tseg') && !isQ35(def)) throw unsupported('SMM TSEG is only supported with q35 machine type');
+}
