@@ -1,8 +1,11 @@
-// The real host behind the pure command builder: per-VM paths, the monitor socket, fds handed to
-// QEMU, random bytes. In "pretend" mode (domxml-to-native) nothing is opened or created.
+// The real host behind the pure command builder (src/qemu/command/host.ts): per-VM paths, fds handed
+// to QEMU, random bytes, facts read from the machine. Chardev sockets and files are left to QEMU to
+// create/open (paths on its command line), so nothing here needs cleaning up on a failed start except
+// passed fds. In "pretend" mode (domxml-to-native) nothing is opened.
 import { randomBytes } from 'node:crypto';
-import { closeSync } from 'node:fs';
-import { internalError } from '../../util/errors.js';
+import { closeSync, existsSync } from 'node:fs';
+import type { Host } from '../command/host.js';
+import { internalError, noSupport } from '../../util/errors.js';
 import { UNIX_PATH_MAX } from '../dirs.js';
 import type { QemuDriverState } from './state.js';
 
@@ -14,24 +17,11 @@ export interface HostInit {
   pretend: boolean;
 }
 
-export interface RealHost {
+export interface RealHost extends Host {
   readonly pretend: boolean;
-  readonly domainLibDir: string;
-  readonly monitorPath: string;
-  readonly libDir: string;
-  readonly channelTargetDir: string;
-  readonly stateDir: string;
-  readonly logDir: string;
-  readonly uid: number;
-  readonly gid: number;
-  randomBytes(n: number): Uint8Array;
-  /** Registers an fd to pass to QEMU; returns its number in QEMU (3, 4, …). */
-  passFd(fd: number): number;
-  /** The fds to pass, in child order (fd 3 first). */
-  fds(): number[];
-  /** Closes this process's copies of passed fds. */
+  /** Closes this process's copies of fds passed to QEMU. */
   close(): void;
-  /** Refuses UNIX socket paths the kernel cannot bind (over 107 bytes). */
+  /** Refuses UNIX socket paths the kernel cannot bind (over 107 bytes), with libvirt's text. */
   checkSocketPaths(args: readonly string[]): void;
 }
 
@@ -39,27 +29,45 @@ export function checkUnixPath(path: string): void {
   if (Buffer.byteLength(path) > UNIX_PATH_MAX) throw internalError(`UNIX socket path '${path}' too long`);
 }
 
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' };
+
+function unsupportedHost(what: string): never {
+  throw noSupport(`${what} is not supported by the embedded driver yet`);
+}
+
 export function createHost(init: HostInit): RealHost {
-  const passed: number[] = [];
-  const d = init.drv.dirs;
+  const opened: number[] = [];
+  const cfg = init.drv.cfg;
   return {
     pretend: init.pretend,
-    domainLibDir: init.libDir,
-    monitorPath: init.monitorPath,
-    libDir: d.libDir,
-    channelTargetDir: init.drv.cfg.channelTargetDir,
-    stateDir: d.stateDir,
-    logDir: d.logDir,
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
-    randomBytes: (n) => randomBytes(n),
-    passFd(fd) {
-      passed.push(fd);
-      return 2 + passed.length;
-    },
-    fds: () => [...passed],
+    privileged: cfg.privileged,
+    arch: ARCH[process.arch] ?? process.arch,
+    env: { ...process.env },
+    monitorFd: undefined,
+    monitorPath: () => init.monitorPath,
+    chardevListenFd: () => undefined,
+    chardevFileFd: () => undefined,
+    openTap: () => unsupportedHost('tap networking'),
+    openVhostNet: () => [],
+    openVhostVsock: () => unsupportedHost('vhost-vsock'),
+    openVdpa: () => unsupportedHost('vDPA'),
+    openTpmPassthrough: () => unsupportedHost('TPM passthrough'),
+    tpmCancelPath: (p) => `/sys/class/misc/${p.split('/').pop()}/device/cancel`,
+    openVhostScsi: () => unsupportedHost('vhost-scsi'),
+    fdGroups: {},
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    systemPageSizeKiB: 4,
+    numaMaxNode: 0,
+    hugetlbfs: cfg.hugetlbfs,
+    firmware: [],
+    renderNode: () => '/dev/dri/renderD128',
+    pathExists: (p) => existsSync(p),
+    isHostCdrom: () => false,
+    fips: false,
+    swtpmVersions: [],
+    lookupSecret: () => undefined,
     close() {
-      for (const fd of passed.splice(0)) {
+      for (const fd of opened.splice(0)) {
         try {
           closeSync(fd);
         } catch {
@@ -69,11 +77,10 @@ export function createHost(init: HostInit): RealHost {
     },
     checkSocketPaths(args) {
       for (let i = 0; i < args.length - 1; i++) {
-        if (args[i] !== '-chardev' && args[i] !== '-qmp' && args[i] !== '-monitor') continue;
-        const m = /(?:^|,)path=((?:[^,]|,,)*)/.exec(args[i + 1]);
-        if (m && /(^|,)(socket|unix)/.test(args[i + 1]) || (m && args[i + 1].startsWith('unix:'))) {
-          checkUnixPath(m ? m[1].replace(/,,/g, ',') : '');
-        }
+        const a = args[i + 1];
+        if (args[i] !== '-chardev' || !a.startsWith('socket,')) continue;
+        const m = /(?:^|,)path=((?:[^,]|,,)*)/.exec(a);
+        if (m) checkUnixPath(m[1].replace(/,,/g, ','));
       }
     },
   };

@@ -492,8 +492,8 @@ export class QemuDriver implements HypervisorDriver {
     const { domainLibDir } = await import('../dirs.js');
     const libDir = domainLibDir(st.dirs, -1, def.name);
     const host = createHost({ drv: st, libDir, monitorPath: `${libDir}/monitor.sock`, pretend: true });
-    prepare?.(live, caps, host, st.cfg);
-    const cmd = splitCommand(build(live, caps, host, st.cfg), st.emulatorOf(def));
+    const prepared = prepare?.(live, caps, host, st.cfg) ?? live;
+    const cmd = splitCommand(build(prepared, caps, host, st.cfg), st.emulatorOf(def));
     return commandToString(cmd.envList, [cmd.argv0, ...cmd.args]);
   }
 

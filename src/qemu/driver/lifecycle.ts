@@ -1,6 +1,6 @@
 // Domain lifecycle against real QEMU processes (libvirt's qemu_process.c): start, attach to the
 // monitor and follow its events, reconnect to QEMUs started by an earlier process, stop.
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CrashedDetail,
@@ -18,6 +18,7 @@ import {
 import type { DomainDef } from '../../conf/domain/index.js';
 import { ErrorCode, ErrorDomain, VirError, internalError, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
+import type { QemuDriverConfig } from '../config.js';
 import { UNIX_PATH_MAX, domainLibDir } from '../dirs.js';
 import type { QmpEvent } from '../monitor/qmp.js';
 import type { GuestCrashInfo } from '../process/crash.js';
@@ -46,13 +47,13 @@ export interface BuiltCommand {
   argv: string[];
   fds?: number[];
 }
-type BuildFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: unknown) => BuiltCommand;
-type PrepareFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: unknown) => void;
+type BuildFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => BuiltCommand;
+type PrepareFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => DomainDef | undefined;
 
 export async function loadBuilder(): Promise<{ build: BuildFn; prepare: PrepareFn | null }> {
   const build = await optionalExport<BuildFn>('../command/index.js', 'buildCommandLine');
   if (!build) throw internalError(missingPiece('the QEMU command line builder').message);
-  const prepare = await optionalExport<PrepareFn>('../domain/index.js', 'prepareDomainForStart');
+  const prepare = await optionalExport<PrepareFn>('../domain/prepare.js', 'prepareDomainForStart');
   return { build, prepare };
 }
 
@@ -102,7 +103,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   const caps = await drv.caps(emulator);
   const { build, prepare } = await loadBuilder();
   const id = await drv.allocateId();
-  const live = drv.clone(def);
+  let live = drv.clone(def);
   live.id = id;
   const libDir = domainLibDir(drv.dirs, id, def.name);
   const monitorPath = join(libDir, 'monitor.sock');
@@ -114,14 +115,19 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   let proc: QemuProcess;
   const logPath = join(drv.dirs.logDir, `${def.name}.log`);
   try {
-    prepare?.(live, caps, host, drv.cfg);
-    const cmd = splitCommand(build(live, caps, host, drv.cfg), emulator);
+    live = prepare?.(live, caps, host, drv.cfg) ?? live;
+    const built = build(live, caps, host, drv.cfg);
+    const cmd = splitCommand(built, emulator);
     host.checkSocketPaths(cmd.args);
+    if (cmd.args.some((a) => a.includes('master-key.aes'))) {
+      // qemuDomainMasterKeyCreate: 32 random bytes QEMU reads as the secret that wraps other secrets.
+      await writeFile(join(libDir, 'master-key.aes'), host.randomBytes(32), { mode: 0o600 });
+    }
     proc = await spawnQemu({
       emulator: cmd.argv0,
       argv: cmd.args,
       env: cmd.env,
-      fds: host.fds(),
+      fds: built.fds ?? [],
       logPath,
       monitorPath,
       detached: true,

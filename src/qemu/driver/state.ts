@@ -68,12 +68,19 @@ export class QemuDriverState {
   parse(xml: string, live = false): DomainDef {
     return parseDomainXML(xml, { live, skipValidate: live });
   }
-  /** Parses a definition from the user and applies the QEMU defaults (needs the emulator's caps). */
+  /**
+   * Parses a definition from the user and applies the QEMU defaults and validation (which need the
+   * emulator's capabilities, so the emulator is read from a first, unvalidated parse).
+   */
   async parseNew(xml: string): Promise<{ def: DomainDef; caps: QemuCaps }> {
-    const def = parseDomainXML(xml, {});
-    const caps = await this.capsFor(def);
-    const postParse = await optionalExport<(d: DomainDef, c: QemuCaps) => void>('../domain/index.js', 'qemuPostParse');
-    if (postParse) postParse(def, caps);
+    const first = parseDomainXML(xml, { skipValidate: true });
+    const caps = await this.capsFor(first);
+    const postParse = await optionalExport<(d: DomainDef, c: QemuCaps) => void>('../domain/postparse.js', 'qemuPostParse');
+    const validate = await optionalExport<(d: DomainDef, c: QemuCaps) => void>('../domain/validate.js', 'qemuValidate');
+    const def = parseDomainXML(xml, {
+      postParse: postParse ? (d) => postParse(d, caps) : undefined,
+      validate: validate ? (d) => validate(d, caps) : undefined,
+    });
     return { def, caps };
   }
   format(def: DomainDef, opts: { inactive?: boolean; secure?: boolean; status?: boolean } = {}): string {
@@ -110,7 +117,7 @@ export class QemuDriverState {
     } catch (e) {
       throw fromSystemError(`Cannot check QEMU binary ${emulator}`, e, ErrorDomain.QEMU);
     }
-    const getCaps = await optionalExport<(emu: string, cacheDir: string) => Promise<QemuCaps>>('../caps/index.js', 'getCaps');
+    const getCaps = await optionalExport<(emu: string, cacheDir: string) => Promise<QemuCaps>>('../caps/store.js', 'getQemuCaps');
     if (getCaps) return getCaps(emulator, this.dirs.cacheDir);
     const { emptyCaps } = await import('../caps/cache.js');
     return emptyCaps(emulator);
