@@ -294,6 +294,8 @@ export interface DeviceInfo {
   alias?: string;
   address?: DeviceAddress;
   bootIndex?: number;
+  /** Boot index derived from <os><boot dev=…> at start (not formatted). */
+  effectiveBootIndex?: number;
   loadparm?: string;
   acpiIndex?: number;
   rom?: RomInfo;

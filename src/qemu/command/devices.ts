@@ -134,3 +134,17 @@ export function buildRngs(ctx: BuildCtx): void {
     addDevice(ctx, p);
   }
 }
+
+export function buildVmgenid(ctx: BuildCtx): void {
+  if (!ctx.def.genid) return;
+  add(ctx, '-device', json({ driver: 'vmgenid', guid: ctx.def.genid, id: 'vmgenid0' }));
+}
+
+export function buildWatchdogs(ctx: BuildCtx): void {
+  for (const w of ctx.def.devices.watchdogs) {
+    const model = w.attrs.find(([k]) => k === 'model')?.[1] ?? 'i6300esb';
+    addDevice(ctx, { driver: model, id: w.info.alias, ...addressProps(ctx, w.info) });
+    const action = w.attrs.find(([k]) => k === 'action')?.[1];
+    if (action) add(ctx, '-watchdog-action', action === 'dump' ? 'pause' : action === 'inject-nmi' ? 'inject-nmi' : action);
+  }
+}

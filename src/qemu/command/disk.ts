@@ -174,7 +174,8 @@ function diskFrontend(ctx: BuildCtx, disk: DiskDef): JsonProps {
         if (c?.model === 'lsilogic' || c?.model === undefined) {
           p.bus = `${c?.info.alias ?? `scsi${a.controller}`}.${a.bus}`;
           p['scsi-id'] = a.unit;
-        } else {
+        }
+        if (disk.device !== 'lun') p.device_id = disk.serial ?? `drive-${disk.info.alias}`; else {
           p.bus = `${c?.info.alias ?? `scsi${a.controller}`}.0`;
           p.channel = a.bus;
           p['scsi-id'] = a.target;
@@ -210,13 +211,11 @@ function diskFrontend(ctx: BuildCtx, disk: DiskDef): JsonProps {
   }
   if (!empty) p.drive = disk.src.nodeFormat;
   p.id = disk.info.alias;
-  if (disk.info.bootIndex) p.bootindex = disk.info.bootIndex;
+  const boot = disk.info.bootIndex ?? disk.info.effectiveBootIndex;
+  if (boot) p.bootindex = boot;
   if (disk.blockio?.logical) p.logical_block_size = disk.blockio.logical;
   if (disk.blockio?.physical) p.physical_block_size = disk.blockio.physical;
-  if (disk.wwn) {
-    if (disk.wwn.startsWith('0x')) p.wwn = disk.wwn;
-    else p.wwn = `0x${disk.wwn}`;
-  }
+  if (disk.wwn) p.wwn = BigInt(disk.wwn.startsWith('0x') ? disk.wwn : `0x${disk.wwn}`);
   if (disk.rotationRate) p.rotation_rate = disk.rotationRate;
   if (disk.serial) p.serial = disk.serial;
   if (disk.vendor) p.vendor = disk.vendor;

@@ -6,7 +6,7 @@ import type { QemuDriverConfig } from '../config.js';
 import { effectiveCaps } from '../domain/prepare.js';
 import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
 import { buildControllers } from './controller.js';
-import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos } from './devices.js';
+import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
 import { buildDisks } from './disk.js';
 import type { Host } from './host.js';
 import {
@@ -39,6 +39,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['memory', buildMemory],
   ['smp', buildSmp],
   ['uuid', buildUuid],
+  ['vmgenid', buildVmgenid],
   ['display', buildDisplayNone],
   ['monitor', buildMonitor],
   ['clock', buildClock],
@@ -55,6 +56,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['audio', buildAudio],
   ['graphics', buildGraphics],
   ['videos', buildVideos],
+  ['watchdogs', buildWatchdogs],
   ['memballoon', buildMemballoon],
   ['rngs', buildRngs],
   ['qemu-commandline', buildQemuCommandline],

@@ -145,7 +145,7 @@ export function buildSmp(ctx: BuildCtx): void {
   const t = def.cpu?.topology;
   if (t) {
     parts.push(`sockets=${t.sockets}`);
-    if (t.dies > 1) parts.push(`dies=${t.dies}`);
+    if (t.dies > 1 || hasCap(ctx, 'smp-dies')) parts.push(`dies=${t.dies}`);
     parts.push(`cores=${t.cores}`, `threads=${t.threads}`);
   } else {
     parts.push(`sockets=${def.vcpu.max}`, 'cores=1', 'threads=1');
@@ -222,9 +222,7 @@ export function buildBoot(ctx: BuildCtx): void {
   if (os.bootmenu?.timeout !== undefined && os.bootmenu.enable === 'yes') parts.push(`splash-time=${os.bootmenu.timeout}`);
   if (os.rebootTimeout !== undefined) parts.push(`reboot-timeout=${os.rebootTimeout}`);
   parts.push('strict=on');
-  // libvirt prints strict first
-  const ordered = ['strict=on', ...parts.filter((p) => p !== 'strict=on')];
-  add(ctx, '-boot', ordered.join(','));
+  add(ctx, '-boot', parts.join(','));
   if (os.kernel) add(ctx, '-kernel', os.kernel);
   if (os.initrd) add(ctx, '-initrd', os.initrd);
   if (os.cmdline !== undefined) add(ctx, '-append', os.cmdline);

@@ -65,7 +65,8 @@ function frontendProps(ctx: BuildCtx, n: NetDef, netdev: string): JsonProps {
   p.mac = n.mac;
   Object.assign(p, addressProps(ctx, n.info));
   Object.assign(p, acpiIndexProps(n.info));
-  if (n.info.bootIndex) p.bootindex = n.info.bootIndex;
+  const boot = n.info.bootIndex ?? n.info.effectiveBootIndex;
+  if (boot) p.bootindex = boot;
   if (n.info.rom?.bar) p.rombar = n.info.rom.bar === 'on' ? 1 : 0;
   if (n.info.rom?.file !== undefined) p.romfile = n.info.rom.file;
   return p;

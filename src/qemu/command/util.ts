@@ -4,7 +4,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
 import type { Host } from './host.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue | undefined };
+export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | { [k: string]: JsonValue | undefined };
 export type JsonProps = { [k: string]: JsonValue | undefined };
 
 export interface BuildCtx {
@@ -33,7 +33,8 @@ export function escComma(s: string): string {
 
 /** Compact JSON with undefined members dropped (virJSONValueToString). */
 export function json(obj: JsonProps): string {
-  return JSON.stringify(obj);
+  const s = JSON.stringify(obj, (_k, v) => (typeof v === 'bigint' ? `\u0000big:${v}\u0000` : v));
+  return s.includes('\\u0000big:') ? s.replace(/"\\u0000big:(-?\d+)\\u0000"/g, '$1') : s;
 }
 
 /** Adds an env var; an existing name is replaced in place (virCommandAddEnv). */

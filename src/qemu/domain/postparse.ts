@@ -95,7 +95,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   if (!d.memballoon) d.memballoon = { model: 'virtio', info: {} };
   // default audio backend
   if (d.audios.length === 0) {
-    d.audios.push({ kind: 'audio', attrs: [['id', '1'], ['type', 'none']], body: [], info: {}, xml: { kind: 'element', name: 'audio', local: 'audio', prefix: '', uri: '', attrs: [], children: [], line: 0, column: 0 } });
+    d.audios.push({ kind: 'audio', attrs: [['id', '1'], ['type', d.graphics.some((g) => g.type === 'spice') ? 'spice' : 'none']], body: [], info: {}, xml: { kind: 'element', name: 'audio', local: 'audio', prefix: '', uri: '', attrs: [], children: [], line: 0, column: 0 } });
   }
   // default CPU
   if (!def.cpu || (!def.cpu.mode && !def.cpu.model && def.cpu.features.length === 0 && !def.cpu.topology && !def.cpu.numa)) {

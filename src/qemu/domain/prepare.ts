@@ -52,6 +52,8 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   const d: DomainDef = structuredClone(def);
   if (opts.id !== undefined) d.id = opts.id;
   assignAliases(d);
+  alignMemory(d);
+  assignBootIndices(d);
   assignNodeNames(d);
   // graphics listen from config
   for (const g of d.devices.graphics) {
@@ -78,4 +80,39 @@ export function collectAliases(def: DomainDef): Set<string> {
   for (const l of lists) for (const x of l as Array<{ info: { alias?: string } }>) if (x.info.alias) s.add(x.info.alias);
   for (const x of [d.memballoon, d.vsock, d.iommu]) if (x?.info.alias) s.add(x.info.alias);
   return s;
+}
+
+/** qemuDomainAlignMemorySizes: guest memory (and NUMA cells) rounded up to 1 MiB. */
+export function alignMemory(def: DomainDef): void {
+  const cells = def.cpu?.numa?.cells ?? [];
+  if (cells.length) {
+    for (const c of cells) c.memory = Math.ceil(c.memory / 1024) * 1024;
+    def.memory = cells.reduce((s, c) => s + c.memory, 0);
+  } else def.memory = Math.ceil(def.memory / 1024) * 1024;
+}
+
+/** <os><boot dev=…> → the boot index of the first matching device (qemuProcessPrepareDeviceBootorder). */
+export function assignBootIndices(def: DomainDef): void {
+  const d = def.devices;
+  const explicit = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
+  if (explicit) return;
+  let idx = 1;
+  for (const dev of def.os.bootDevs) {
+    let info: { effectiveBootIndex?: number } | undefined;
+    switch (dev) {
+      case 'hd':
+        info = d.disks.find((x) => x.device === 'disk' || x.device === 'lun')?.info;
+        break;
+      case 'cdrom':
+        info = d.disks.find((x) => x.device === 'cdrom')?.info;
+        break;
+      case 'fd':
+        info = d.disks.find((x) => x.device === 'floppy')?.info;
+        break;
+      case 'network':
+        info = d.nets.find((x) => x.type !== 'hostdev')?.info;
+        break;
+    }
+    if (info && info.effectiveBootIndex === undefined) info.effectiveBootIndex = idx++;
+  }
 }

@@ -10,7 +10,7 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps): void {
   void caps;
   const d = def.devices;
   for (const g of d.graphics) {
-    if (g.type === 'egl-headless' && !d.graphics.some((x) => x.type === 'vnc' || x.type === 'spice')) {
+    if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
       throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
     }
   }

@@ -229,7 +229,7 @@ export function parseDisk(e: XmlElement, ctx: ParseCtx): DiskDef {
   if (geo) {
     d.geometry = { cyls: uintAttr(geo, 'cyls') ?? 0, heads: uintAttr(geo, 'heads') ?? 0, secs: uintAttr(geo, 'secs') ?? 0, trans: attr(geo, 'trans') };
   }
-  if (child(e, 'readonly')) src.readonly = true;
+  if (child(e, 'readonly') || device === 'cdrom') src.readonly = true;
   if (child(e, 'shareable')) src.shared = true;
   const tr = child(e, 'transient');
   if (tr) {
