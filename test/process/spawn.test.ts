@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,12 @@ describe('spawnQemu', () => {
         return true;
       });
       assert.equal(proc.isAlive(), true);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 100);
+      await assert.rejects(proc.stop({ graceful: true, timeoutMs: 5000, signal: ac.signal }), {
+        code: ErrorCode.OPERATION_ABORTED,
+        message: `operation aborted: stopping QEMU (pid ${proc.pid}) was aborted`,
+      });
       const t0 = performance.now();
       const ex = await proc.stop({ graceful: false, timeoutMs: 200 });
       console.log(`# forced stop of a frozen QEMU (200 ms SIGTERM grace) → exited: ${(performance.now() - t0).toFixed(1)} ms`);
@@ -280,6 +287,71 @@ describe('spawnQemu', () => {
       killQuiet(proc?.pid);
       p.remove();
     }
+  });
+});
+
+/** The floor: exec QEMU, poll connect() every millisecond, greeting, qmp_capabilities — no log, no pidfile. */
+async function rawSpawnToReady(p: ReturnType<typeof makePaths>): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(QEMU, bareArgs(p.monitor), { stdio: 'ignore', env: BASE_ENV });
+  const exited = new Promise((r) => child.once('exit', r));
+  let sock: net.Socket | undefined;
+  while (!sock) {
+    sock = await new Promise<net.Socket | undefined>((resolve) => {
+      const s = net.createConnection(p.monitor);
+      s.once('connect', () => resolve(s));
+      s.once('error', () => setTimeout(() => resolve(undefined), 1));
+    });
+  }
+  let buf = '';
+  const line = () =>
+    new Promise<string>((resolve) => {
+      const on = (d: Buffer) => {
+        buf += d;
+        const i = buf.indexOf('\n');
+        if (i < 0) return;
+        const l = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        sock!.off('data', on);
+        resolve(l);
+      };
+      sock!.on('data', on);
+    });
+  await line();
+  sock.write('{"execute":"qmp_capabilities"}\n');
+  await line();
+  const dt = performance.now() - t0;
+  sock.destroy();
+  child.kill('SIGKILL');
+  await exited;
+  return dt;
+}
+
+describe('spawn cost', () => {
+  it('measures spawn → QMP ready against raw QEMU, interleaved (logged, not asserted)', async () => {
+    const raw: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const a = makePaths();
+      try {
+        raw.push(await rawSpawnToReady(a));
+      } finally {
+        a.remove();
+      }
+      const b = makePaths();
+      let proc: QemuProcess | undefined;
+      try {
+        const t0 = performance.now();
+        proc = await spawnBare(b);
+        ours.push(performance.now() - t0);
+        await proc.stop({ graceful: false });
+      } finally {
+        killQuiet(proc?.pid);
+        b.remove();
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1].toFixed(1);
+    console.log(`# spawn → QMP ready, median of 5 interleaved: raw QEMU ${med(raw)} ms, spawnQemu ${med(ours)} ms`);
   });
 });
 

@@ -5,7 +5,9 @@
 // answers in-band commands in the order it received them, so a reply without an id (QEMU's answer to
 // input it could not parse far enough to find the id) goes to the oldest outstanding command.
 import { EventEmitter } from 'node:events';
+import { type FSWatcher, watch } from 'node:fs';
 import * as net from 'node:net';
+import { dirname } from 'node:path';
 import { ErrorCode, ErrorDomain, VirError, describeErrno, virError } from '../../util/errors.js';
 import {
   type QmpErrorBody,
@@ -97,16 +99,45 @@ function abortError(signal: AbortSignal, what: string): VirError {
   return virError(ErrorCode.OPERATION_ABORTED, ErrorDomain.QEMU, what);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
+/**
+ * Waits for a monitor socket to appear: wakes on any change in its directory (inotify through
+ * fs.watch), on a fallback timer, or on abort — so a connect is retried as soon as QEMU binds.
+ */
+class SocketWaiter {
+  private watcher: FSWatcher | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(path: string) {
+    try {
+      this.watcher = watch(dirname(path), { persistent: false }, () => this.wake?.());
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = null; // no such directory (yet) or no inotify: the timer alone
     }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  }
+
+  get watching(): boolean {
+    return this.watcher !== null;
+  }
+
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        this.wake = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
 }
 
 function connectOnce(path: string): Promise<net.Socket> {
@@ -166,26 +197,35 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, `Monitor path ${path} too big for destination`);
     }
     const retryUntil = Date.now() + (opts.retryUntilMs ?? 0);
-    let delay = 2;
+    let waiter: SocketWaiter | null = null;
+    let delay = 1;
     let sock: net.Socket;
-    for (;;) {
-      if (opts.signal?.aborted) throw abortError(opts.signal, 'connecting to the QEMU monitor was aborted');
-      try {
-        sock = await connectOnce(path);
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const retriable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EAGAIN';
-        if (!retriable || Date.now() >= retryUntil) {
-          throw virError(
-            ErrorCode.SYSTEM_ERROR,
-            ErrorDomain.QEMU,
-            `failed to connect to monitor socket: ${code ? describeErrno(code) : (e as Error).message}`,
-          );
+    try {
+      for (;;) {
+        if (opts.signal?.aborted) throw abortError(opts.signal, 'connecting to the QEMU monitor was aborted');
+        try {
+          sock = await connectOnce(path);
+          break;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          const retriable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EAGAIN';
+          if (!retriable || Date.now() >= retryUntil) {
+            throw virError(
+              ErrorCode.SYSTEM_ERROR,
+              ErrorDomain.QEMU,
+              `failed to connect to monitor socket: ${code ? describeErrno(code) : (e as Error).message}`,
+            );
+          }
+          waiter ??= new SocketWaiter(path);
+          // Missing: sleep until the directory changes (or a fallback timer). Present but refusing
+          // (bound, not yet listening — or stale): retry shortly.
+          const ms = code === 'ENOENT' && waiter.watching ? Math.min(delay * 8, 100) : Math.min(delay, 20);
+          await waiter.wait(Math.min(ms, Math.max(1, retryUntil - Date.now())), opts.signal);
+          delay = Math.min(delay * 2, 20);
         }
-        await sleep(Math.min(delay, Math.max(1, retryUntil - Date.now())), opts.signal);
-        delay = Math.min(delay * 2, 20);
       }
+    } finally {
+      waiter?.close();
     }
     return QmpClient.fromSocket(sock, { ...opts, timeoutMs });
   }

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { unlinkSync } from 'node:fs';
 import type { QmpClient, QmpEvent } from '../monitor/qmp.js';
-import { ErrorCode, ErrorDomain, type VirError, virError } from '../../util/errors.js';
+import { ErrorCode, ErrorDomain, VirError, virError } from '../../util/errors.js';
 import { type GuestCrashInfo, GuestCrashDetector } from './crash.js';
 import { readLogTail } from './log.js';
 import { decodeWaitStatus, procLiveness } from './proc.js';
@@ -180,9 +180,11 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     const termWait = opts.timeoutMs ?? 10_000;
     this.kill('SIGTERM');
     if (await this.waitDead(termWait, opts.signal)) return this.exitInfo!;
+    this.throwIfAborted(opts.signal);
     if (opts.graceful) throw this.terminateError('SIGTERM');
     this.kill('SIGKILL');
     if (await this.waitDead(5_000, opts.signal)) return this.exitInfo!;
+    this.throwIfAborted(opts.signal);
     throw this.terminateError('SIGKILL');
   }
 
@@ -199,6 +201,13 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     this.qmp.close();
     this.child?.removeAllListeners('exit');
     this.child?.unref();
+  }
+
+  private throwIfAborted(signal: AbortSignal | undefined): void {
+    if (!signal?.aborted) return;
+    const r = signal.reason;
+    if (r instanceof VirError) throw r;
+    throw virError(ErrorCode.OPERATION_ABORTED, ErrorDomain.QEMU, `stopping QEMU (pid ${this.pid}) was aborted`);
   }
 
   private terminateError(sig: string): VirError {
