@@ -182,6 +182,12 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   }
 
   parseDevices(def, child(root, 'devices'), ctx);
+  // virDomainDefParseBootOptions: HVM guests without any boot configuration boot from disk.
+  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0 && !def.os.kernel) {
+    const d = def.devices;
+    const deviceBoot = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
+    if (!deviceBoot && !def.os.loader?.path?.length) def.os.bootDevs.push('hd');
+  }
   def.qemu = parseQemuNamespace(root);
   if (def.qemu && (def.qemu.args.length || def.qemu.env.length)) def.taints.push('custom-argv');
   if (def.qemu?.overrides.length) def.taints.push('custom-device');

@@ -74,7 +74,6 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   // default devices (qemuDomainDefAddDefaultDevices)
   if (i440fx) {
     if (!findController(def, 'usb', 0)) addController(def, { type: 'usb', index: 0 });
-    if (!findController(def, 'ide', 0)) addController(def, { type: 'ide', index: 0 });
     if (!findController(def, 'pci', 0)) addController(def, { type: 'pci', index: 0, model: 'pci-root' });
   } else if (q35) {
     if (!findController(def, 'sata', 0)) addController(def, { type: 'sata', index: 0 });
@@ -184,6 +183,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     const h = Buffer.from(b).toString('hex');
     def.genid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
+  assignVirtioSerialAddresses(def);
   assignAddresses(def, caps);
   sortControllers(def);
 }
@@ -212,4 +212,29 @@ export function sortControllersByType(def: DomainDef): void {
   }
   def.devices.controllers = out;
   void CONTROLLER_ORDER;
+}
+
+/** virDomainVirtioSerialAddrAutoAssign: virtio channels take ports from 1 (consoles stay unaddressed). */
+export function assignVirtioSerialAddresses(def: DomainDef): void {
+  const used = new Map<string, Set<number>>();
+  const key = (c: number, b: number) => `${c}:${b}`;
+  const chrs = def.devices.channels.filter((c) => c.targetType === 'virtio');
+  for (const c of chrs) {
+    const a = c.info.address;
+    if (a?.type === 'virtio-serial') {
+      const k = key(a.controller, a.bus);
+      if (!used.has(k)) used.set(k, new Set());
+      used.get(k)?.add(a.port);
+    }
+  }
+  for (const c of chrs) {
+    if (c.info.address) continue;
+    const k = key(0, 0);
+    if (!used.has(k)) used.set(k, new Set());
+    const s = used.get(k) as Set<number>;
+    let port = c.deviceType === 'console' ? 0 : 1;
+    while (s.has(port)) port++;
+    s.add(port);
+    c.info.address = { type: 'virtio-serial', controller: 0, bus: 0, port };
+  }
 }
