@@ -1,16 +1,17 @@
 // tsvirtd: serves a HypervisorDriver (the QEMU driver) over libvirt's RPC protocol on UNIX
 // sockets (and plain TCP with --listen), like virtqemud.
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { HypervisorDriver } from '../driver/api.js';
+import { openQemuDriver } from '../qemu/driver/index.js';
 import { RpcServer } from '../rpc/server/server.js';
 import { peerCredAvailable } from '../rpc/server/peercred.js';
 import { type DaemonConfig, USAGE, loadConfig } from './config.js';
 
 type OpenFn = (opts: { mode: 'system' | 'session' | 'embed'; root?: string }) => Promise<HypervisorDriver> | HypervisorDriver;
 
-/** Loads the driver: --driver-module, else the QEMU driver (src/qemu/driver/index.ts). */
+/** Loads the driver: --driver-module (testing, other drivers), else the QEMU driver for the mode. */
 async function loadDriver(cfg: DaemonConfig): Promise<HypervisorDriver> {
   if (cfg.driverModule) {
     const spec = isAbsolute(cfg.driverModule) ? cfg.driverModule : resolve(cfg.driverModule);
@@ -18,15 +19,20 @@ async function loadDriver(cfg: DaemonConfig): Promise<HypervisorDriver> {
     if (typeof m.openDriver !== 'function') throw new Error(`${cfg.driverModule} does not export openDriver()`);
     return m.openDriver({ mode: cfg.mode });
   }
-  // The bundle lives in dist/bin, the transpiled modules in dist/src: try both layouts.
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../qemu/driver/index.js', '../src/qemu/driver/index.js']) {
-    const p = join(here, rel);
-    if (!existsSync(p)) continue;
-    const m = (await import(pathToFileURL(p).href)) as { openQemuDriver?: OpenFn };
-    if (typeof m.openQemuDriver === 'function') return m.openQemuDriver({ mode: cfg.mode });
+  return openQemuDriver({ mode: cfg.mode, uri: `qemu:///${cfg.mode}` });
+}
+
+/** Starts the autostart guests once at daemon start, when the driver offers it. */
+async function autostart(driver: HypervisorDriver, log: (m: string) => void): Promise<void> {
+  const f = (driver as { autostartAll?: () => Promise<Array<{ name: string; error?: Error }>> }).autostartAll;
+  if (typeof f !== 'function') return;
+  try {
+    for (const r of await f.call(driver)) {
+      log(r.error ? `autostart of ${r.name} failed: ${r.error.message}` : `autostarted ${r.name}`);
+    }
+  } catch (e) {
+    log(`autostart failed: ${(e as Error).message}`);
   }
-  throw new Error('the QEMU driver (src/qemu/driver/index.js) is not available');
 }
 
 function groupId(name: string): number {
@@ -87,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     await driver.close();
     return 1;
   }
+  void autostart(driver, log);
   if (cfg.pidFile) {
     try {
       writeFileSync(cfg.pidFile, `${process.pid}\n`);

@@ -206,7 +206,9 @@ export class FakeDriver implements HypervisorDriver {
 }
 
 export function openDriver(): FakeDriver {
-  return new FakeDriver();
+  const d = new FakeDriver();
+  d.createDelayMs = Number(process.env.FAKE_CREATE_DELAY_MS ?? 0);
+  return d;
 }
 
 export { VirError };

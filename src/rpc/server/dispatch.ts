@@ -2,7 +2,7 @@
 // check, procedure lookup, payload decode, connection-state and read-only checks, then the
 // handler; every failure becomes an error REPLY (the connection stays up).
 import type { HypervisorDriver } from '../../driver/api.js';
-import { ErrorCode, ErrorDomain, VirError, virError } from '../../util/errors.js';
+import { ErrorCode, ErrorDomain, type VirError, virError } from '../../util/errors.js';
 import { rpcError, unknownProcedureError, unknownProgramError, virErrorToWire } from '../errors.js';
 import { type Header, MessageStatus, MessageType, decodePayload, encodeMessage } from '../message.js';
 import { KEEPALIVE, PROGRAMS, type Program } from '../protocol.js';

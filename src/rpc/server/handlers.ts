@@ -30,8 +30,8 @@ function extra<K extends keyof DriverExtras>(ctx: CallContext, k: K): DriverExtr
 const VIR_DRV_FEATURE_PROGRAM_KEEPALIVE = 10;
 const SUPPORTED_FEATURES = new Set([VIR_DRV_FEATURE_PROGRAM_KEEPALIVE, 14 /* REMOTE_EVENT_CALLBACK */, 15 /* REMOTE_CLOSE_CALLBACK */]);
 
-type RemoteHandlers = { [K in keyof RemoteCalls]?: (ctx: CallContext, a: RemoteCalls[K][0]) => Promise<RemoteCalls[K][1] | void> };
-type QemuHandlers = { [K in keyof QemuCalls]?: (ctx: CallContext, a: QemuCalls[K][0]) => Promise<QemuCalls[K][1] | void> };
+type RemoteHandlers = { [K in keyof RemoteCalls]?: (ctx: CallContext, a: RemoteCalls[K][0]) => Promise<RemoteCalls[K][1] extends undefined ? unknown : RemoteCalls[K][1]> };
+type QemuHandlers = { [K in keyof QemuCalls]?: (ctx: CallContext, a: QemuCalls[K][0]) => Promise<QemuCalls[K][1] extends undefined ? unknown : QemuCalls[K][1]> };
 
 const d = (w: remote_nonnull_domain): DomainRef => domFromWire(w);
 const count = (n: number) => Math.max(0, n);
