@@ -1,5 +1,6 @@
 // Device ACL of a guest's cgroup: qemu.conf's cgroup_device_acl (default list below), the guest's block
 // devices, and PTYs (char major 136), as libvirt's qemu_cgroup.c sets them up.
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 /** libvirt 9's default cgroup_device_acl (the seed's list plus /dev/userfaultfd). */
@@ -42,7 +43,7 @@ export function devMinor(rdev: number): number {
 
 /** The rule for a device node, or undefined when the path is missing or not a device. */
 export async function ruleForPath(path: string, perms: string): Promise<DeviceRule | undefined> {
-  let st;
+  let st: Stats;
   try {
     st = await stat(path);
   } catch {

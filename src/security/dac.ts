@@ -8,6 +8,7 @@
 // - After stop exclusive paths get the remembered owner back once the count reaches 0; with nothing
 //   remembered they go to root:root, as libvirt does.
 // - dynamic_ownership=0 or relabel='no' leaves every file alone.
+import type { Stats } from 'node:fs';
 import { chown, stat } from 'node:fs/promises';
 import { ErrorCode, ErrorDomain, VirError, virError } from '../util/errors.js';
 import type { RestoreIssue, SecurityDriver } from './driver.js';
@@ -105,7 +106,7 @@ export class DacDriver implements SecurityDriver {
 
   /** chowns one path, remembering its owner when asked; returns what to undo on rollback. */
   private async setOwnership(p: GuestPath, uid: number, gid: number, remember: boolean): Promise<Undo | undefined> {
-    let st;
+    let st: Stats;
     try {
       st = await stat(p.path);
     } catch (e) {
