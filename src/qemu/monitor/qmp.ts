@@ -55,7 +55,7 @@ export class QmpCommandError extends VirError {
   readonly errorClass: string;
   readonly desc: string;
   constructor(command: string, error: QmpErrorBody) {
-    const detail = `unable to execute QEMU command '${command}': ${error.desc || error.class}`;
+    const detail = `unable to execute QEMU command '${command}': ${error.desc || 'unknown QEMU command error'}`;
     super({
       code: ErrorCode.INTERNAL_ERROR,
       domain: ErrorDomain.QEMU,
@@ -438,7 +438,22 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       this.sock.destroy();
       return;
     }
-    for (const t of texts) this.dispatch(classify(t));
+    // A throwing 'event' listener must not cost the messages behind it (and leave callers waiting
+    // forever): finish the chunk, then rethrow the first error as Node would have.
+    let thrown: { e: unknown } | null = null;
+    for (const t of texts) {
+      try {
+        this.dispatch(classify(t));
+      } catch (e) {
+        thrown ??= { e };
+      }
+    }
+    if (thrown) {
+      const err = thrown.e;
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 
   private dispatch(m: QmpMessage): void {
