@@ -35,8 +35,6 @@ import type { QemuDriverState } from './state.js';
 
 /** What the QEMU process objects of attached domains are, per RunState. */
 const procs = new WeakMap<RunState, QemuProcess>();
-/** Serialises status-file writes per domain. */
-const statusChains = new WeakMap<DomainObj, Promise<void>>();
 
 export function procOf(run: RunState | null): QemuProcess | undefined {
   return run ? procs.get(run) : undefined;
@@ -83,9 +81,10 @@ export function saveStatus(drv: QemuDriverState, obj: DomainObj): Promise<void> 
     fakeReboot: run.fakeReboot,
   };
   const xml = drv.format(obj.def, { status: true });
-  const prev = statusChains.get(obj) ?? Promise.resolve();
-  const next = prev.then(() => persist.writeStatus(drv.dirs, obj.name, rec, xml)).catch(() => {});
-  statusChains.set(obj, next);
+  const prev = drv.statusWrites.get(obj) ?? Promise.resolve();
+  // A write queued before the domain stopped must not recreate the file markStopped removes.
+  const next = prev.then(() => (obj.run === run ? persist.writeStatus(drv.dirs, obj.name, rec, xml) : undefined)).catch(() => {});
+  drv.statusWrites.set(obj, next);
   return next;
 }
 

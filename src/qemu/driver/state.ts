@@ -33,6 +33,8 @@ export class QemuDriverState {
   refs = 0;
   closed = false;
   private capsCache = new Map<string, Promise<QemuCaps>>();
+  /** The last status-file write per domain (writes are chained so they land in order). */
+  readonly statusWrites = new WeakMap<DomainObj, Promise<void>>();
 
   constructor(
     readonly mode: DriverMode,
@@ -208,6 +210,7 @@ export class QemuDriverState {
     }
     if (emit) this.events.emit({ kind: 'lifecycle', dom: ref, event: LifecycleEvent.STOPPED, detail });
     if (!obj.persistent) this.domains.remove(obj);
+    await this.statusWrites.get(obj);
     await persist.removeStatus(this.dirs, obj.name);
     if (run?.libDir) await rm(run.libDir, { recursive: true, force: true }).catch(() => {});
   }
