@@ -42,7 +42,8 @@ export {
 export { NoneDriver } from './none.js';
 export { collectGuestPaths, pathsInQemuArgs, domainShortName, type GuestResources, type GuestDiskSource, type GuestChardevSource, type GuestDirs } from './paths.js';
 export { preflight, formatPreflight, ancestors, type PreflightProblem, type PreflightIdentity } from './preflight.js';
-export { formatSecmodels, formatSeclabels, parseSeclabels } from './xml.js';
+export { formatSecmodels, formatSeclabels, parseSeclabels, parseSeclabelElements } from './xml.js';
+export { guestResourcesFromDef, guestSecurityInputFromDef, guestDevicesFromDef, cgroupTuningFromDef } from './domain.js';
 export { setprivArgv, needsPrivilegeChange } from './launch.js';
 export { rememberLabel, recallLabel, peekRemembered, hostBootTime, attrName, refAttrName, timestampAttrName } from './remember.js';
 export { resolveIds, loadUserDb, formatDacLabel, parseDacLabel, type UserDb, type ResolvedIds } from './users.js';

@@ -36,7 +36,12 @@ export function formatSeclabels(labels: readonly SecLabel[], o: SeclabelFormatOp
 
 /** Reads the domain-level <seclabel> elements of a <domain> (or status XML's <domain>). */
 export function parseSeclabels(domain: XmlElement): SecLabel[] {
-  return children(domain, 'seclabel').map((s) => {
+  return parseSeclabelElements(children(domain, 'seclabel'));
+}
+
+/** Reads <seclabel> elements (e.g. DomainDef.raw.seclabel). */
+export function parseSeclabelElements(els: readonly XmlElement[]): SecLabel[] {
+  return els.map((s) => {
     const type = (attr(s, 'type') ?? 'dynamic') as SecLabel['type'];
     const relabelAttr = attr(s, 'relabel');
     const relabel = type === 'none' ? false : relabelAttr === undefined ? type === 'dynamic' || type === 'static' : relabelAttr === 'yes';
