@@ -2,6 +2,7 @@
 // own XDG directories, and runs the real virsh against it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './paths.js';
@@ -48,7 +49,7 @@ export async function startTsvirtd(opts: TsvirtdOptions = {}): Promise<Tsvirtd> 
   proc.stderr?.on('data', (b) => (out += b));
   const socket = join(dir, 'run/libvirt/virtqemud-sock');
   const deadline = Date.now() + 20000;
-  while (!existsSync(socket)) {
+  while (!existsSync(socket) || !(await answers(socket))) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`tsvirtd did not start:\n${out}`);
@@ -75,6 +76,17 @@ export async function startTsvirtd(opts: TsvirtdOptions = {}): Promise<Tsvirtd> 
   };
 }
 
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -90,6 +102,30 @@ export function run(cmd: string, args: string[], timeoutMs = 60000, env?: NodeJS
     execFile(cmd, args, { timeout: timeoutMs, env: env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
       resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `virsh console` under script(1) (it needs a tty) until `until` shows up, then sends Ctrl-]. */
+export function virshConsole(uri: string, dom: string, until: RegExp, timeoutMs = 30000): Promise<string> {
+  return new Promise((resolve) => {
+    const p = spawn('script', ['-qfc', `virsh -c '${uri}' console ${dom} --force`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    const quit = () => {
+      if (sent) return;
+      sent = true;
+      p.stdin.write('\x1d');
+      setTimeout(() => p.kill('SIGKILL'), 3000).unref();
+    };
+    const t = setTimeout(quit, timeoutMs);
+    p.stdout.on('data', (b: Buffer) => {
+      out += b.toString('latin1');
+      if (until.test(out)) quit();
+    });
+    p.on('exit', () => {
+      clearTimeout(t);
+      resolve(out);
     });
   });
 }
