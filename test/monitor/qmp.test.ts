@@ -62,6 +62,24 @@ describe('QmpClient on a real QEMU', () => {
     assert.equal(st.running, false);
   });
 
+  it('waits for a matching event, with timeout and abort', async () => {
+    const resumed = c.waitForEvent('RESUME', { timeoutMs: 5000 });
+    await c.execute('cont');
+    assert.equal((await resumed).event, 'RESUME');
+    const stopped = c.waitForEvent('STOP', { filter: (e) => e.timestamp.seconds > 0 });
+    await c.execute('stop');
+    await stopped;
+    await assert.rejects(c.waitForEvent('NEVER', { timeoutMs: 50 }), {
+      code: ErrorCode.OPERATION_TIMEOUT,
+      message: "Timed out during operation: no QEMU event 'NEVER' within 50 ms",
+    });
+    const ac = new AbortController();
+    const w = c.waitForEvent('NEVER', { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(w, { code: ErrorCode.OPERATION_ABORTED });
+    assert.equal(c.listenerCount('event'), 0, 'no listeners left behind');
+  });
+
   it('passes user QMP through executeRaw, keeping a user id', async () => {
     const r = await c.executeRaw('{"execute": "query-status", "id": "user-42"}');
     assert.equal(r.id, 'user-42');
@@ -206,6 +224,7 @@ describe('QmpClient connection life cycle', () => {
       assert.ok(err instanceof VirError);
       assert.equal(err.code, ErrorCode.INTERNAL_ERROR);
       assert.equal(err.message, "internal error: End of file from qemu monitor (vm='guest1')");
+      await assert.rejects(c.waitForEvent('STOP'), { message: "internal error: End of file from qemu monitor (vm='guest1')" });
       await assert.rejects(pending, { message: "internal error: End of file from qemu monitor (vm='guest1')" });
       await assert.rejects(c.execute('query-status'), { message: "internal error: End of file from qemu monitor (vm='guest1')" });
       assert.equal(c.closed, true);

@@ -329,6 +329,51 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     return typeof r === 'string' ? r : '';
   }
 
+  /**
+   * Resolves with the next event called `name` (and accepted by `filter`, e.g. a DEVICE_DELETED for
+   * one device). Rejects with the close error if the monitor goes away first, OPERATION_TIMEOUT
+   * after timeoutMs, or OPERATION_ABORTED. Subscribe before sending the command that causes it.
+   */
+  waitForEvent(
+    name: string,
+    opts: { timeoutMs?: number; signal?: AbortSignal; filter?: (e: QmpEvent) => boolean } = {},
+  ): Promise<QmpEvent> {
+    if (this.state === 'closed') return Promise.reject(this.closeErr ?? this.eofError());
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        this.off('event', onEvent);
+        this.off('close', onClose);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onEvent = (e: QmpEvent) => {
+        if (e.event !== name || (opts.filter && !opts.filter(e))) return;
+        cleanup();
+        resolve(e);
+      };
+      const onClose = (err: VirError) => {
+        cleanup();
+        reject(err);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(abortError(opts.signal!, `waiting for QEMU event '${name}' was aborted`));
+      };
+      if (opts.signal?.aborted) return onAbort();
+      if (opts.timeoutMs && opts.timeoutMs > 0) {
+        const ms = opts.timeoutMs;
+        timer = setTimeout(() => {
+          cleanup();
+          reject(virError(ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU, `no QEMU event '${name}' within ${ms} ms`));
+        }, ms);
+      }
+      this.on('event', onEvent);
+      this.on('close', onClose);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** Lets the process exit while only this connection is open (net.Socket.unref); events still arrive while it runs. */
   unref(): this {
     this.sock.unref();
