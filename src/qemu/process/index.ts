@@ -1,4 +1,15 @@
 // Spawning, watching, stopping and reconnecting QEMU processes.
+//
+// Typical use by the driver:
+//   const proc = await spawnQemu({ emulator, argv, env, fds, logPath, monitorPath, name });
+//   // record proc.pid, proc.startTime, proc.logOffset and monitorPath in the status file
+//   proc.qmp.execute('cont');  proc.on('guest-crash', …);  proc.exited.then(exit => …);
+//   await proc.stop({ graceful: false });           // destroy
+// A short-lived process (embedded mode, one CLI call) calls proc.detach() before it exits, leaving
+// QEMU running with its monitor free; the next one calls reconnectQemu({ pid, monitorPath,
+// startTime, logPath, logOffset }) — null means QEMU is gone (then read the exit from nowhere: it
+// was not our child, so the status is unknown unless it is still a zombie).
+// Death is never detected with kill(pid, 0); see qemu-process.ts.
 export { spawnQemu, reconnectQemu, setprivArgs, qemuExecArgv } from './spawn.js';
 export type { SpawnQemuOptions, ReconnectQemuOptions, RunAs } from './spawn.js';
 export { QemuProcess } from './qemu-process.js';
