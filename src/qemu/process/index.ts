@@ -7,8 +7,8 @@
 //   await proc.stop({ graceful: false });           // destroy
 // A short-lived process (embedded mode, one CLI call) calls proc.detach() before it exits, leaving
 // QEMU running with its monitor free; the next one calls reconnectQemu({ pid, monitorPath,
-// startTime, logPath, logOffset }) — null means QEMU is gone (then read the exit from nowhere: it
-// was not our child, so the status is unknown unless it is still a zombie).
+// startTime, logPath, logOffset }) — null means QEMU is gone, with its exit status unknown (it was
+// not this process's child).
 // Death is never detected with kill(pid, 0); see qemu-process.ts.
 export { spawnQemu, reconnectQemu, setprivArgs, qemuExecArgv } from './spawn.js';
 export type { SpawnQemuOptions, ReconnectQemuOptions, RunAs } from './spawn.js';
