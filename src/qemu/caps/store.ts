@@ -193,7 +193,7 @@ async function lookup(emulator: string, cacheDir: string, opts: GetQemuCapsOptio
  */
 export async function getQemuCaps(emulator: string, cacheDir: string, opts: GetQemuCapsOptions = {}): Promise<QemuCaps> {
   const key = `${cacheDir}\0${emulator}`;
-  let e = memory.get(key);
+  const e = memory.get(key);
   if (e?.pending) return copyCaps(await e.pending);
   if (e?.caps) {
     const host = opts.host ?? (await readCapsHostState());
