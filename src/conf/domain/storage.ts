@@ -7,7 +7,6 @@ import {
   type ParseCtx,
   type PciAddress,
   enumAttr,
-  formatAddress,
   parseAddress,
   parseUInt,
   uintAttr,
@@ -96,6 +95,48 @@ export interface StorageSource {
   hostcdrom?: boolean;
   /** fdset path if the source is passed through fdgroup. */
   fdgroup?: string;
+  /** <metadata_cache><max_size> of this image (backing images; the top one is in <driver>). */
+  metadataCacheMaxSize?: number;
+  /** Runtime data of the hypervisor driver (secrets, TLS, PR manager), set at start; never formatted. */
+  priv?: StorageSourcePriv;
+}
+
+/** An encrypted secret handed to the hypervisor (qemuDomainSecretInfo). */
+export interface SourceSecret {
+  alias: string;
+  /** base64 ciphertext and IV of the AES-wrapped value. */
+  ciphertext: string;
+  iv: string;
+  username?: string;
+}
+
+export interface StorageSourcePriv {
+  authSecret?: SourceSecret;
+  encSecrets?: SourceSecret[];
+  httpCookieSecret?: SourceSecret;
+  tlsKeySecret?: SourceSecret;
+  tlsAlias?: string;
+  tlsCertdir?: string;
+  /** Persistent-reservation manager: alias, socket path, managed by the driver. */
+  pr?: { alias: string; path: string; managed: boolean };
+  /** Node name of the raw 'slice' layer when the format is not raw. */
+  sliceNode?: string;
+}
+
+/** virStorageSourceNetworkDefaultPort */
+export function defaultNetworkPort(protocol: string | undefined): string | undefined {
+  const ports: Record<string, string> = {
+    http: '80', https: '443', ftp: '21', ftps: '990', tftp: '69', sheepdog: '7000', nbd: '10809', ssh: '22',
+    iscsi: '3260', gluster: '24007', vxhs: '9999',
+  };
+  return protocol ? ports[protocol] : undefined;
+}
+
+function hexAttr(e: XmlElement, name: string): number {
+  const v = attr(e, name) ?? '0';
+  const n = /^0x/i.test(v) ? Number.parseInt(v.slice(2), 16) : Number.parseInt(v, 10);
+  if (!Number.isFinite(n)) throw xmlErr(`Cannot parse <address> '${name}' attribute`);
+  return n;
 }
 
 export function emptySource(type: StorageType = 'file'): StorageSource {
@@ -182,6 +223,8 @@ export function parseSourceElement(src: StorageSource, s: XmlElement | undefined
         if (transport === 'unix' && !host.socket) throw xmlErr('missing socket for unix transport');
         if (transport !== 'unix' && host.socket) throw xmlErr(`transport '${transport ?? 'tcp'}' does not support socket attribute`);
         if (transport !== 'unix' && !host.name) throw xmlErr('missing name for host');
+        // virStorageSourceNetworkAssignDefaultPorts
+        if (!host.port && transport !== 'unix') host.port = defaultNetworkPort(protocol);
         src.hosts.push(host);
       }
       break;
@@ -195,7 +238,11 @@ export function parseSourceElement(src: StorageSource, s: XmlElement | undefined
         type: attr(s, 'type'),
         managed: attr(s, 'managed'),
         namespace: parseUInt(attr(s, 'namespace')),
-        address: a ? (parseAddress(a) as PciAddress) : undefined,
+        address: a
+          ? attr(a, 'type')
+            ? (parseAddress(a) as PciAddress)
+            : { type: 'pci', domain: hexAttr(a, 'domain'), bus: hexAttr(a, 'bus'), slot: hexAttr(a, 'slot'), function: hexAttr(a, 'function') }
+          : undefined,
       };
       break;
     }
@@ -275,9 +322,15 @@ export function formatSource(src: StorageSource, ctx: FormatCtx, opts: { skipAut
   if (src.type === 'network') {
     for (const h of src.hosts) kids.push(el('host', [['transport', h.transport], ['name', h.name], ['port', h.port], ['socket', h.socket]]));
   }
-  if (src.type === 'nvme' && src.nvme?.address) kids.push(formatAddress(src.nvme.address));
+  if (src.type === 'nvme' && src.nvme?.address) {
+    const a = src.nvme.address;
+    const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
+    kids.push(el('address', [['domain', hex(a.domain, 4)], ['bus', hex(a.bus, 2)], ['slot', hex(a.slot, 2)], ['function', hex(a.function, 1)]]));
+  }
   const extraFirst = src.extra.filter((e) => ['snapshot', 'config'].includes(e.local));
   kids.push(...extraFirst.map(verbatim));
+  const rest = src.extra.filter((e) => !['snapshot', 'config', 'seclabel'].includes(e.local));
+  kids.push(...rest.map(verbatim));
   if (src.slices.length) {
     kids.push(el('slices', [], src.slices.map((s) => el('slice', [['type', s.type], ['offset', s.offset], ['size', s.size]]))));
   }
@@ -295,8 +348,6 @@ export function formatSource(src: StorageSource, ctx: FormatCtx, opts: { skipAut
       ),
     );
   }
-  const rest = src.extra.filter((e) => !['snapshot', 'config', 'seclabel'].includes(e.local));
-  kids.push(...rest.map(verbatim));
   const hasAttrs = attrs.some(([, v]) => v !== undefined);
   if (!hasAttrs && kids.length === 0) return undefined;
   return el(opts.name ?? 'source', attrs, kids);
@@ -313,6 +364,10 @@ export function parseBackingStore(e: XmlElement | undefined, ctx: ParseCtx): Sto
   if (!fmt) throw xmlErr('missing disk backing store format');
   src.format = attr(fmt, 'type');
   if (!src.format) throw xmlErr('missing disk backing store format');
+  const mc = child(child(fmt, 'metadata_cache'), 'max_size');
+  if (mc) src.metadataCacheMaxSize = scaledBytes(mc);
+  // backing images are never written by the guest
+  src.readonly = true;
   const s = child(e, 'source');
   if (!s) throw xmlErr('missing disk backing store source');
   parseSourceElement(src, s, ctx);
@@ -324,14 +379,27 @@ export function parseBackingStore(e: XmlElement | undefined, ctx: ParseCtx): Sto
 
 export function formatBackingStore(b: StorageSource | null | undefined, ctx: FormatCtx): OutElement | undefined {
   if (b === undefined) return undefined;
-  if (b === null) return ctx.inactive ? undefined : el('backingStore');
+  if (b === null) return el('backingStore');
   return el(
     'backingStore',
-    [['type', b.type], ['index', !ctx.inactive ? b.index : undefined]],
-    el('format', [['type', b.format]]),
+    [['type', b.type], ['index', b.index]],
+    el(
+      'format',
+      [['type', b.format]],
+      b.metadataCacheMaxSize !== undefined ? el('metadata_cache', [], el('max_size', [['unit', 'bytes']], String(b.metadataCacheMaxSize))) : undefined,
+    ),
     formatSource({ ...b, index: undefined }, ctx),
     formatBackingStore(b.backingStore, ctx),
   );
+}
+
+/** <max_size unit=…>N</max_size> in bytes. */
+export function scaledBytes(e: XmlElement): number {
+  const unit = (attr(e, 'unit') ?? 'bytes').toLowerCase();
+  const scale: Record<string, number> = {
+    b: 1, bytes: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1e6, g: 1024 ** 3, gib: 1024 ** 3, gb: 1e9,
+  };
+  return Number(textContent(e)?.trim()) * (scale[unit] ?? 1);
 }
 
 export function isNetworkSource(src: StorageSource): boolean {

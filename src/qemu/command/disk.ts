@@ -1,241 +1,238 @@
-// Disks (qemuBuildDisksCommandLine): per disk the storage -blockdev(s) of the backing chain
-// (bottom up), then the -device frontend.
+// Disks (qemuBuildDisksCommandLine): the floppy controller's boot indexes, then per disk the
+// storage objects and -blockdevs of its chain (blockdev.ts) and the -device frontend
+// (qemuBuildDiskDeviceProps), or a vhost-user chardev for vhost-user disks.
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
-import type { StorageSource } from '../../conf/domain/storage.js';
-import { configUnsupported, ErrorDomain } from '../../util/errors.js';
-import { chainOf } from '../domain/prepare.js';
+import type { DomainDef } from '../../conf/domain/types.js';
+import { configUnsupported, internalError, invalidArg } from '../../util/errors.js';
+import { isQ35 } from '../domain/machine.js';
 import { addressProps, acpiIndexProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
+import { buildDiskSource, cacheModeFlags, copyOnReadNode } from './blockdev.js';
+import { type BuildCtx, type JsonProps, add, addDevice, escComma, hasCap } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
-function cacheProps(disk: DiskDef): JsonProps {
-  switch (disk.driver.cache) {
+export { buildManagedPR } from './blockdev.js';
+
+function isEmptySource(disk: DiskDef): boolean {
+  const src = disk.src;
+  switch (src.type) {
+    case 'network':
+      return !src.protocol;
+    case 'volume':
+      return !src.pool?.volume;
+    case 'nvme':
+      return !src.nvme;
+    case 'vhostuser':
+      return false;
     case 'none':
-      return { cache: { direct: true, 'no-flush': false } };
-    case 'writethrough':
-    case 'writeback':
-      return { cache: { direct: false, 'no-flush': false } };
-    case 'directsync':
-      return { cache: { direct: true, 'no-flush': false } };
-    case 'unsafe':
-      return { cache: { direct: false, 'no-flush': true } };
+      return true;
+    default:
+      return !src.path && !src.fdgroup;
+  }
+}
+
+/** qemuDomainNeedsFDC: q35 machines (2.4 and later) need an explicit isa-fdc. */
+function needsFDC(def: DomainDef): boolean {
+  if (!isQ35(def)) return false;
+  const m = def.os.machine ?? '';
+  return !/^pc-q35-(1\.|2\.[0-3]$)/.test(m);
+}
+
+/** qemuBuildFloppyCommandLineControllerOptions: floppy boot indexes go to the controller. */
+function buildFloppyController(ctx: BuildCtx): void {
+  let a = 0;
+  let b = 0;
+  let has = false;
+  for (const d of ctx.def.devices.disks) {
+    if (d.bus !== 'fdc') continue;
+    has = true;
+    const unit = d.info.address?.type === 'drive' ? d.info.address.unit : 0;
+    const idx = d.info.bootIndex ?? d.info.effectiveBootIndex ?? 0;
+    if (unit) b = idx;
+    else a = idx;
+  }
+  if (!has) return;
+  if (needsFDC(ctx.def)) {
+    const p: JsonProps = { driver: 'isa-fdc' };
+    if (a) p.bootindexA = a;
+    if (b) p.bootindexB = b;
+    addDevice(ctx, p);
+  } else {
+    if (a) add(ctx, '-global', `isa-fdc.bootindexA=${a}`);
+    if (b) add(ctx, '-global', `isa-fdc.bootindexB=${b}`);
+  }
+}
+
+/** qemuBuildDeviceAddressProps for drive addresses (IDE/SATA/FDC/SCSI buses). */
+function driveAddressProps(ctx: BuildCtx, disk: DiskDef): JsonProps {
+  const a = disk.info.address;
+  if (a?.type !== 'drive') return addressProps(ctx, disk.info);
+  const def = ctx.def;
+  const ctrl = (type: string) => def.devices.controllers.find((c) => c.type === type && c.index === a.controller);
+  const ctrlAlias = (type: string): string => {
+    const c = ctrl(type);
+    if (!c?.info.alias) throw internalError(`missing alias for controller type '${type}' index '${a.controller}'`);
+    return c.info.alias;
+  };
+  switch (disk.bus) {
+    case 'ide': {
+      // the machine's built-in IDE controller is not on the command line: use its default name
+      const builtin = !isQ35(def) && a.controller === 0;
+      return { bus: `${builtin ? 'ide' : ctrlAlias('ide')}.${a.bus}`, unit: a.unit };
+    }
+    case 'sata': {
+      const builtin = isQ35(def) && a.controller === 0;
+      return { bus: `${builtin ? 'ide' : ctrlAlias('sata')}.${a.unit}` };
+    }
+    case 'fdc':
+      return { unit: a.unit };
+    case 'scsi': {
+      const c = ctrl('scsi');
+      if (!c) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
+      const alias = c.info.alias ?? `scsi${a.controller}`;
+      switch (c.model ?? 'lsilogic') {
+        case 'ncr53c90':
+        case 'dc390':
+        case 'am53c974':
+          return { bus: `${alias}.${a.bus}`, 'scsi-id': a.unit };
+        case 'lsilogic':
+          if (a.target !== 0) throw configUnsupported("target must be 0 for controller model 'lsilogic'");
+          return { bus: `${alias}.${a.bus}`, 'scsi-id': a.unit };
+        default:
+          return { bus: `${alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit };
+      }
+    }
     default:
       return {};
   }
 }
 
-function storageProps(ctx: BuildCtx, disk: DiskDef, src: StorageSource, top: boolean): JsonProps {
-  let p: JsonProps;
-  switch (src.type) {
-    case 'file':
-      p = { driver: 'file', filename: src.path };
-      break;
-    case 'block':
-      p = { driver: src.hostcdrom || ctx.host.isHostCdrom(src.path ?? '') && disk.device === 'cdrom' ? 'host_cdrom' : 'host_device', filename: src.path };
-      break;
-    case 'dir':
-      p = { driver: 'vvfat', dir: src.path, floppy: disk.device === 'floppy', rw: !src.readonly };
-      break;
-    case 'network':
-      p = networkProps(ctx, src);
-      break;
-    default:
-      throw configUnsupported(`unsupported disk type '${src.type}'`, ErrorDomain.QEMU);
-  }
-  if (src.type === 'file' || src.type === 'block') {
-    if (disk.driver.io === 'native' || disk.driver.io === 'io_uring' || disk.driver.io === 'threads') p.aio = disk.driver.io;
-  }
-  p['node-name'] = src.nodeStorage;
-  if (top) Object.assign(p, cacheProps(disk));
-  if (!top && src.type !== 'network') {
-    // backing images are opened read-only
-  }
-  p['auto-read-only'] = true;
-  p.discard = 'unmap';
-  return p;
+/** qemuBuildDiskGetErrorPolicy */
+function errorPolicy(disk: DiskDef): { w?: string; r?: string } {
+  const ep = disk.driver.errorPolicy && disk.driver.errorPolicy !== 'default' ? disk.driver.errorPolicy : undefined;
+  let r = disk.driver.rerrorPolicy && disk.driver.rerrorPolicy !== 'default' ? disk.driver.rerrorPolicy : undefined;
+  let w = ep;
+  if (ep === 'enospace') w = 'enospc';
+  else if (!r) r = w;
+  return { w, r };
 }
 
-function networkProps(ctx: BuildCtx, src: StorageSource): JsonProps {
-  const hosts = src.hosts;
-  const server = (h: (typeof hosts)[number]): JsonProps =>
-    h.transport === 'unix' ? { type: 'unix', path: h.socket } : { type: 'inet', host: h.name, port: h.port ?? defaultPort(src.protocol) };
-  switch (src.protocol) {
-    case 'nbd':
-      return { driver: 'nbd', server: hosts[0] ? server(hosts[0]) : undefined, export: src.name };
-    case 'gluster': {
-      const [vol, ...rest] = (src.name ?? '').split('/');
-      return { driver: 'gluster', volume: vol, path: rest.join('/'), server: hosts.map(server), debug: ctx.cfg.glusterDebugLevel };
-    }
-    case 'rbd': {
-      const [pool, image] = (src.name ?? '').split('/');
-      return { driver: 'rbd', pool, image, server: hosts.map((h) => ({ host: h.name, port: h.port ?? '6789' })) };
-    }
-    case 'http':
-    case 'https':
-    case 'ftp':
-    case 'ftps':
-    case 'tftp': {
-      const h = hosts[0];
-      const port = h?.port ? `:${h.port}` : '';
-      const name = src.name?.startsWith('/') ? src.name : `/${src.name ?? ''}`;
-      return { driver: src.protocol, url: `${src.protocol}://${h?.name ?? ''}${port}${name}${src.query ? `?${src.query}` : ''}` };
-    }
-    case 'nfs': {
-      const h = hosts[0];
-      return { driver: 'nfs', server: { type: 'inet', host: h?.name, ...(h?.port ? { port: h.port } : {}) }, path: src.name };
-    }
-    case 'ssh': {
-      const h = hosts[0];
-      return { driver: 'ssh', path: src.name, server: { host: h?.name, port: h?.port ?? '22' } };
-    }
-    case 'iscsi': {
-      const h = hosts[0];
-      const [target, lun] = (src.name ?? '').split('/');
-      return { driver: 'iscsi', portal: `${h?.name}:${h?.port ?? '3260'}`, target, lun: Number(lun ?? 0), transport: 'tcp' };
-    }
-    default:
-      throw configUnsupported(`unsupported network disk protocol '${src.protocol}'`, ErrorDomain.QEMU);
-  }
-}
-
-function defaultPort(protocol: string | undefined): string | undefined {
-  switch (protocol) {
-    case 'nbd':
-      return '10809';
-    case 'gluster':
-      return '24007';
-    default:
-      return undefined;
-  }
-}
-
-function formatProps(ctx: BuildCtx, disk: DiskDef, src: StorageSource, top: boolean): JsonProps {
-  const readOnly = top ? !!src.readonly : true;
-  const p: JsonProps = { 'node-name': src.nodeFormat, 'read-only': readOnly };
-  if (top) {
-    Object.assign(p, cacheProps(disk));
-    if (disk.driver.discard) p.discard = disk.driver.discard;
-    if (disk.driver.detectZeroes) {
-      p['detect-zeroes'] = disk.driver.detectZeroes === 'unmap' && disk.driver.discard !== 'unmap' ? 'on' : disk.driver.detectZeroes;
-    }
-  }
-  p.driver = src.format ?? 'raw';
-  if (top && disk.driver.metadataCacheMaxSize !== undefined && src.format === 'qcow2') p['cache-size'] = disk.driver.metadataCacheMaxSize;
-  if (src.slices.length && src.format === 'raw') {
-    p.offset = src.slices[0].offset;
-    p.size = src.slices[0].size;
-  }
-  p.file = src.nodeStorage;
-  if (src.format !== 'raw' && src.format !== undefined) {
-    const b = src.backingStore;
-    if (b) p.backing = b.nodeFormat;
-    else if (b === null || !top) p.backing = null;
-  }
-  void ctx;
-  return p;
-}
-
-function isEmpty(src: StorageSource): boolean {
-  if (src.type === 'network') return !src.protocol;
-  if (src.type === 'volume') return !src.pool?.volume;
-  return !src.path;
-}
-
-export function buildDiskBlockdevs(ctx: BuildCtx, disk: DiskDef): void {
-  if (isEmpty(disk.src)) return;
-  const chain = chainOf(disk.src);
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const s = chain[i];
-    add(ctx, '-blockdev', json(storageProps(ctx, disk, s, i === 0)));
-    add(ctx, '-blockdev', json(formatProps(ctx, disk, s, i === 0)));
-  }
-}
-
-function diskFrontend(ctx: BuildCtx, disk: DiskDef): JsonProps {
-  const a = disk.info.address;
-  const empty = isEmpty(disk.src);
-  const p: JsonProps = {};
+/** qemuBuildDiskDeviceProps */
+export function diskDeviceProps(ctx: BuildCtx, disk: DiskDef): JsonProps {
+  let p: JsonProps = {};
+  let driver: string | undefined;
+  let deviceId: string | undefined;
+  let removable: boolean | undefined;
+  const vhostUser = disk.src.type === 'vhostuser';
+  const onOff = (v: string | undefined) => (v === 'on' ? true : v === 'off' ? false : undefined);
   switch (disk.bus) {
     case 'ide':
-    case 'sata': {
-      p.driver = disk.device === 'cdrom' ? 'ide-cd' : 'ide-hd';
-      if (a?.type === 'drive') {
-        const c = ctx.def.devices.controllers.find((x) => x.type === disk.bus && x.index === a.controller);
-        const alias = c?.info.alias ?? 'ide';
-        p.bus = disk.bus === 'ide' ? `${alias}.${a.bus}` : `${alias}.${a.unit}`;
-        if (disk.bus === 'ide') p.unit = a.unit;
+    case 'sata':
+      driver = disk.device === 'cdrom' ? 'ide-cd' : 'ide-hd';
+      break;
+    case 'scsi':
+      if (disk.device === 'lun') driver = 'scsi-block';
+      else {
+        if (disk.device === 'cdrom') driver = 'scsi-cd';
+        else {
+          driver = 'scsi-hd';
+          removable = onOff(disk.removable);
+        }
+        deviceId = disk.serial ?? `drive-${disk.info.alias}`;
       }
       break;
-    }
-    case 'scsi': {
-      p.driver = disk.device === 'lun' ? 'scsi-block' : disk.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd';
-      if (a?.type === 'drive') {
-        const c = ctx.def.devices.controllers.find((x) => x.type === 'scsi' && x.index === a.controller);
-        if (c?.model === 'lsilogic' || c?.model === undefined) {
-          p.bus = `${c?.info.alias ?? `scsi${a.controller}`}.${a.bus}`;
-          p['scsi-id'] = a.unit;
-        }
-        if (disk.device !== 'lun') p.device_id = disk.serial ?? `drive-${disk.info.alias}`; else {
-          p.bus = `${c?.info.alias ?? `scsi${a.controller}`}.0`;
-          p.channel = a.bus;
-          p['scsi-id'] = a.target;
-          p.lun = a.unit;
-        }
-      }
-      break;
-    }
     case 'virtio': {
-      p.driver = virtioDriver('virtio-blk', disk.model, a);
-      Object.assign(p, virtioOptionProps(disk.driver.virtio));
-      if (disk.driver.ioeventfd) p.ioeventfd = disk.driver.ioeventfd === 'on';
-      if (disk.driver.eventIdx) p.event_idx = disk.driver.eventIdx === 'on';
-      if (disk.driver.iothread) p.iothread = `iothread${disk.driver.iothread}`;
-      if (disk.driver.queues) p['num-queues'] = disk.driver.queues;
-      if (disk.driver.queueSize) p['queue-size'] = disk.driver.queueSize;
-      Object.assign(p, addressProps(ctx, disk.info));
+      let scsi: boolean | undefined;
+      if (!vhostUser && hasCap(ctx, 'virtio-blk-pci.scsi')) {
+        if (disk.device === 'lun') scsi = true;
+        else if (!hasCap(ctx, 'virtio-blk-pci.scsi.default.disabled')) scsi = false;
+      }
+      p = { driver: virtioDriver(vhostUser ? 'vhost-user-blk' : 'virtio-blk', disk.model, disk.info.address), ...virtioOptionProps(disk.driver.virtio) };
+      p.iothread = disk.driver.iothread ? `iothread${disk.driver.iothread}` : undefined;
+      p.ioeventfd = onOff(disk.driver.ioeventfd);
+      p.event_idx = onOff(disk.driver.eventIdx);
+      p.scsi = scsi;
+      p['num-queues'] = disk.driver.queues || undefined;
+      p['queue-size'] = disk.driver.queueSize || undefined;
       break;
     }
     case 'usb':
-      p.driver = 'usb-storage';
-      Object.assign(p, addressProps(ctx, disk.info));
+      driver = 'usb-storage';
+      removable = disk.removable === undefined ? false : onOff(disk.removable);
       break;
     case 'fdc':
-      p.driver = 'floppy';
-      if (a?.type === 'drive') p.unit = a.unit;
+      driver = 'floppy';
       break;
     default:
-      throw configUnsupported(`unsupported disk bus '${disk.bus}'`, ErrorDomain.QEMU);
+      throw internalError(`unsupported disk bus '${disk.bus}' with device setup`);
   }
-  if (disk.bus === 'scsi' && disk.device !== 'lun') {
-    // scsi-hd/cd take the device props below
+  if (driver) p.driver = driver;
+  Object.assign(p, driveAddressProps(ctx, disk));
+  let drive: string | undefined;
+  let chardev: string | undefined;
+  if (vhostUser) chardev = `chr-vu-${disk.info.alias}`;
+  else if (!isEmptySource(disk)) drive = disk.driver.copyOnRead === 'on' ? copyOnReadNode(disk) : disk.src.nodeFormat;
+  const bootindex = disk.device === 'floppy' ? undefined : disk.info.bootIndex ?? disk.info.effectiveBootIndex;
+  let wwn: bigint | undefined;
+  if (disk.wwn) {
+    const w = disk.wwn.replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]+$/.test(w)) throw invalidArg(`Failed to parse wwn '${disk.wwn}' as number`);
+    wwn = BigInt(`0x${w}`);
   }
-  if (!empty) p.drive = disk.src.nodeFormat;
-  p.id = disk.info.alias;
-  const boot = disk.info.bootIndex ?? disk.info.effectiveBootIndex;
-  if (boot) p.bootindex = boot;
-  if (disk.blockio?.logical) p.logical_block_size = disk.blockio.logical;
-  if (disk.blockio?.physical) p.physical_block_size = disk.blockio.physical;
-  if (disk.wwn) p.wwn = BigInt(disk.wwn.startsWith('0x') ? disk.wwn : `0x${disk.wwn}`);
-  if (disk.rotationRate) p.rotation_rate = disk.rotationRate;
-  if (disk.serial) p.serial = disk.serial;
-  if (disk.vendor) p.vendor = disk.vendor;
-  if (disk.product) p.product = disk.product;
-  if (disk.driver.cache) {
-    const wc = ['none', 'writeback', 'unsafe'].includes(disk.driver.cache) ? 'on' : 'off';
-    p['write-cache'] = wc;
+  let writeCache: string | undefined;
+  if (disk.device !== 'lun') {
+    const f = cacheModeFlags(disk.driver.cache);
+    if (f) writeCache = f.wb ? 'on' : 'off';
   }
-  if (disk.driver.errorPolicy) {
-    const map: Record<string, string> = { stop: 'stop', report: 'report', ignore: 'ignore', enospace: 'enospc' };
-    p.werror = map[disk.driver.errorPolicy];
-    p.rerror = map[disk.driver.rerrorPolicy ?? disk.driver.errorPolicy];
-  }
+  const g = disk.geometry;
+  const ep = errorPolicy(disk);
+  Object.assign(p, {
+    device_id: deviceId,
+    'share-rw': disk.src.shared ? true : undefined,
+    drive,
+    chardev,
+    id: disk.info.alias,
+    bootindex: bootindex || undefined,
+    logical_block_size: disk.blockio?.logical || undefined,
+    physical_block_size: disk.blockio?.physical || undefined,
+    discard_granularity: disk.blockio?.discardGranularity || undefined,
+    wwn,
+    rotation_rate: disk.rotationRate || undefined,
+    vendor: disk.vendor,
+    product: disk.product,
+    removable,
+    'write-cache': writeCache,
+    cyls: g?.cyls || undefined,
+    heads: g?.heads || undefined,
+    secs: g?.secs || undefined,
+    'bios-chs-trans': g?.trans && g.trans !== 'default' ? g.trans : undefined,
+    serial: disk.serial !== undefined ? disk.serial.replace(/ /g, '\\ ') : undefined,
+    werror: ep.w,
+    rerror: ep.r,
+  });
   Object.assign(p, acpiIndexProps(disk.info));
   return p;
 }
 
+/** vhost-user disks: the backend is a client-mode unix chardev. */
+function buildVhostUserChardev(ctx: BuildCtx, disk: DiskDef): void {
+  let s = `socket,id=chr-vu-${disk.info.alias},path=${escComma(disk.src.path ?? '')}`;
+  const rc = disk.src.extra.find((e) => e.local === 'reconnect');
+  if (rc) {
+    const en = rc.attrs.find((a) => a.name === 'enabled')?.value;
+    const to = rc.attrs.find((a) => a.name === 'timeout')?.value;
+    if (en === 'yes') s += `,reconnect=${to ?? 0}`;
+    else if (en === 'no') s += ',reconnect=0';
+  }
+  add(ctx, '-chardev', s);
+}
+
 export function buildDisks(ctx: BuildCtx): void {
+  buildFloppyController(ctx);
   for (const disk of ctx.def.devices.disks) {
-    buildDiskBlockdevs(ctx, disk);
-    addDevice(ctx, diskFrontend(ctx, disk));
+    // transient disks sharing their backing image are hot-plugged after start
+    if (disk.transient && disk.transientShareBacking === 'yes') continue;
+    if (disk.src.type === 'vhostuser') buildVhostUserChardev(ctx, disk);
+    else if (!isEmptySource(disk)) buildDiskSource(ctx, disk);
+    addDevice(ctx, diskDeviceProps(ctx, disk));
   }
 }

@@ -10,6 +10,18 @@ export interface FirmwareDescriptor {
   json: unknown;
 }
 
+/** A storage pool volume as the storage driver describes it (virDomainDiskTranslateSourcePool). */
+export interface VolumeInfo {
+  /** What the volume is on the host. */
+  type: 'file' | 'block' | 'dir';
+  path: string;
+  /** The pool's type (dir, disk, iscsi, …). */
+  poolType: string;
+  /** iSCSI pools: the portal hosts and the target IQN (used by mode='direct'). */
+  hosts?: Array<{ name: string; port?: string }>;
+  device?: string;
+}
+
 export interface Host {
   /** Whether the driver runs privileged (qemu:///system): selects HOME/XDG env of the child. */
   privileged: boolean;
@@ -69,6 +81,6 @@ export interface Host {
   swtpmVersions: string[];
   /** Secret values by UUID or usage, for disk/chardev/graphics secrets. */
   lookupSecret(uuidOrUsage: { uuid?: string; usage?: string; type?: string }): Uint8Array | undefined;
-  /** Storage pool volume lookup for disk type='volume'. */
-  lookupVolume?(pool: string, volume: string): { type: string; path: string } | undefined;
+  /** Storage pool volume lookup for disk type='volume' (the storage driver). */
+  lookupVolume?(pool: string, volume: string): VolumeInfo | undefined;
 }

@@ -7,7 +7,7 @@ import { effectiveCaps } from '../domain/prepare.js';
 import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
 import { buildControllers } from './controller.js';
 import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
-import { buildDisks } from './disk.js';
+import { buildDisks, buildManagedPR } from './disk.js';
 import type { Host } from './host.js';
 import {
   buildBios, buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey, buildMemory,
@@ -33,6 +33,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['compat', buildCompat],
   ['S', (ctx) => add(ctx, '-S')],
   ['masterkey', buildMasterKey],
+  ['managed-pr', buildManagedPR],
   ['machine', buildMachine],
   ['cpu', buildCpu],
   ['bios', buildBios],

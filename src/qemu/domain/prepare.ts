@@ -6,6 +6,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
 import type { Host } from '../command/host.js';
 import { assignAliases } from './alias.js';
+import { prepareDiskStorage } from './storage.js';
 import type { StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 
@@ -54,7 +55,7 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   assignAliases(d);
   alignMemory(d);
   assignBootIndices(d);
-  assignNodeNames(d);
+  prepareDiskStorage(d, host, cfg);
   // graphics listen from config
   for (const g of d.devices.graphics) {
     for (const l of g.listens) {
