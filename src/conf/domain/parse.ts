@@ -5,7 +5,7 @@ import { type XmlElement, attr, child, children, parseXml } from '../../util/xml
 import { type ParseCtx, enumAttr, intAttr, memoryElement, parseUInt, scaledToKiB, textContent, uintAttr, unsupported, xmlErr } from './common.js';
 import { parseChr } from './devices/chardev.js';
 import { parseController } from './devices/controller.js';
-import { parseDisk } from './devices/disk.js';
+import { insertDisk, parseDisk } from './devices/disk.js';
 import { parseGeneric } from './devices/generic.js';
 import { parseGraphics } from './devices/graphics.js';
 import { parseInput } from './devices/input.js';
@@ -395,7 +395,7 @@ function parseDevices(def: DomainDef, devs: XmlElement | undefined, ctx: ParseCt
         d.emulator = textContent(c)?.trim();
         break;
       case 'disk':
-        d.disks.push(parseDisk(c, ctx));
+        insertDisk(d.disks, parseDisk(c, ctx));
         break;
       case 'controller':
         d.controllers.push(parseController(c, ctx));

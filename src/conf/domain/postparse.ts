@@ -3,7 +3,7 @@
 import type { DriveAddress } from './common.js';
 import type { DomainDef } from './types.js';
 import type { ControllerDef } from './devices/controller.js';
-import { diskNameToIndex } from './devices/disk.js';
+import { diskNameToIndex, diskPostParse } from './devices/disk.js';
 import type { ChrDef } from './devices/chardev.js';
 
 function findController(def: DomainDef, type: string, index: number): ControllerDef | undefined {
@@ -124,6 +124,7 @@ export function genericPostParse(def: DomainDef): void {
     port = Math.max(port, p.targetPort + 1);
   }
   for (const c of def.devices.consoles) if (c.targetPort === undefined) c.targetPort = 0;
+  for (const d of def.devices.disks) diskPostParse(d);
   assignDiskDriveAddress(def);
   addImplicitControllers(def);
 }

@@ -22,7 +22,7 @@ export function validateDomainDef(def: DomainDef): void {
       throw xmlErr(`target '${d.dst}' duplicated for disk sources '${prev}' and '${diskSourceName(d)}'`);
     }
     seen.set(d.dst, diskSourceName(d));
-    if ((d.vendor !== undefined || d.product !== undefined) && d.device !== 'lun' && !(d.device === 'disk' && d.bus === 'scsi')) {
+    if ((d.vendor !== undefined || d.product !== undefined) && d.bus !== 'scsi') {
       throw unsupported('Only scsi disk supports vendor and product');
     }
     if (d.src.format === 'cow') throw unsupported("'cow' storage format is not supported");

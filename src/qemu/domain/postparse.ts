@@ -1,6 +1,7 @@
 // QEMU post-parse (qemuDomainDefPostParse + qemuDomainDeviceDefPostParse): the defaults libvirt's
 // QEMU driver fills in at define time — emulator, machine, default CPU, default controllers and
 // devices, device models, MACs — followed by PCI address assignment.
+import { qemuDiskPostParse } from './disk.js';
 import { randomBytes } from 'node:crypto';
 import { configUnsupported } from '../../util/errors.js';
 import { ErrorDomain } from '../../util/errors.js';
@@ -171,11 +172,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     }
   });
   // disk defaults
-  for (const disk of d.disks) {
-    if (disk.src.format === undefined && (disk.src.type === 'file' || disk.src.type === 'block' || disk.src.type === 'volume') && !disk.src.path && disk.device !== 'cdrom' && disk.device !== 'floppy') {
-      // nothing
-    }
-  }
+  for (const disk of d.disks) qemuDiskPostParse(disk);
   if (def.genidGenerated && !def.genid) {
     const b = rnd(16);
     b[6] = (b[6] & 0x0f) | 0x40;

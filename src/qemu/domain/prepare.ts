@@ -92,28 +92,43 @@ export function alignMemory(def: DomainDef): void {
   } else def.memory = Math.ceil(def.memory / 1024) * 1024;
 }
 
-/** <os><boot dev=…> → the boot index of the first matching device (qemuProcessPrepareDeviceBootorder). */
+/**
+ * qemuProcessPrepareDeviceBootorder: <os><boot dev=…> gives the first disk of each kind (and the
+ * first non-hostdev NIC) the position of its boot entry as boot index.
+ */
 export function assignBootIndices(def: DomainDef): void {
   const d = def.devices;
-  const explicit = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
-  if (explicit) return;
-  let idx = 1;
-  for (const dev of def.os.bootDevs) {
-    let info: { effectiveBootIndex?: number } | undefined;
-    switch (dev) {
-      case 'hd':
-        info = d.disks.find((x) => x.device === 'disk' || x.device === 'lun')?.info;
-        break;
-      case 'cdrom':
-        info = d.disks.find((x) => x.device === 'cdrom')?.info;
-        break;
-      case 'fd':
-        info = d.disks.find((x) => x.device === 'floppy')?.info;
-        break;
-      case 'network':
-        info = d.nets.find((x) => x.type !== 'hostdev')?.info;
-        break;
+  for (const x of [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs] as Array<{ info: { bootIndex?: number; effectiveBootIndex?: number } }>) {
+    if (x.info.bootIndex) x.info.effectiveBootIndex = x.info.bootIndex;
+  }
+  if (!def.os.bootDevs.length) return;
+  let cd = 0;
+  let fd = 0;
+  let hd = 0;
+  let net = 0;
+  def.os.bootDevs.forEach((dev, i) => {
+    if (dev === 'cdrom') cd = i + 1;
+    else if (dev === 'fd') fd = i + 1;
+    else if (dev === 'hd') hd = i + 1;
+    else if (dev === 'network') net = i + 1;
+  });
+  for (const disk of d.disks) {
+    const set = (v: number) => {
+      if (v) disk.info.effectiveBootIndex = v;
+    };
+    if (disk.device === 'cdrom') {
+      set(cd);
+      cd = 0;
+    } else if (disk.device === 'floppy') {
+      set(fd);
+      fd = 0;
+    } else {
+      set(hd);
+      hd = 0;
     }
-    if (info && info.effectiveBootIndex === undefined) info.effectiveBootIndex = idx++;
+  }
+  if (net) {
+    const n = d.nets.find((x) => x.type !== 'hostdev');
+    if (n) n.info.effectiveBootIndex = net;
   }
 }

@@ -144,7 +144,11 @@ function prepareSource(def: DomainDef, src: StorageSource, sc: SecretCtx, cfg: Q
  */
 export function prepareDiskStorage(def: DomainDef, host: Host, cfg: QemuDriverConfig): void {
   const disks = def.devices.disks;
-  for (const d of disks) translateVolume(d, host);
+  for (const d of disks) {
+    translateVolume(d, host);
+    // qemuDomainPrepareDiskCachemode: a writable shared disk must not be cached on the host
+    if ((!d.driver.cache || d.driver.cache === 'default') && d.src.shared && !d.src.readonly) d.driver.cache = 'none';
+  }
   assignDiskNodeNames(def);
   const needSecrets = disks.some((d) => chain(d.src).some((s) => s.auth || s.encryption?.secrets.length || s.extra.some((e) => e.local === 'cookies')));
   const needTls = disks.some((d) => chain(d.src).some((s) => s.protocol === 'nbd' || s.protocol === 'vxhs'));

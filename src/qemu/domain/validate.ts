@@ -2,6 +2,7 @@
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
+import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
@@ -9,6 +10,7 @@ const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 export function qemuValidate(def: DomainDef, caps: QemuCaps): void {
   void caps;
   const d = def.devices;
+  qemuValidateDisks(def, caps);
   for (const g of d.graphics) {
     if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
       throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");

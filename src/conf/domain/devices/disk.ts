@@ -108,6 +108,22 @@ export function diskNameToIndex(name: string): number {
   return v - 1;
 }
 
+/**
+ * virDomainDiskInsert: a disk goes after the last disk of its bus whose target sorts before it,
+ * or before the first later one; disks of a new bus go last.
+ */
+export function insertDisk(list: DiskDef[], disk: DiskDef): void {
+  let at = -1;
+  const idx = diskNameToIndex(disk.dst);
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i].bus !== disk.bus) continue;
+    if (diskNameToIndex(list[i].dst) > idx) at = i;
+    else if (at === -1) at = i + 1;
+  }
+  if (at < 0) list.push(disk);
+  else list.splice(at, 0, disk);
+}
+
 export function diskNameHasPartition(name: string): boolean {
   return /^(?:fd|hd|vd|sd|xvd|ubd)[a-z]+\d+$/.test(name);
 }
@@ -179,7 +195,7 @@ export function parseDisk(e: XmlElement, ctx: ParseCtx): DiskDef {
   const dst = attr(target, 'dev');
   if (!dst) {
     const what = src.path ?? src.name ?? src.pool?.volume ?? '';
-    throw virError(ErrorCode.NO_TARGET, ErrorDomain.DOMAIN, what);
+    throw virError(ErrorCode.NO_TARGET, ErrorDomain.DOMAIN, what ? `device ${what}` : undefined);
   }
   d.dst = dst;
   if (diskNameHasPartition(dst) && !dst.startsWith('fd')) {
@@ -252,6 +268,20 @@ export function parseDisk(e: XmlElement, ctx: ParseCtx): DiskDef {
     if (!sourceEl) throw virError(ErrorCode.NO_SOURCE, ErrorDomain.DOMAIN, dst);
   }
   return d;
+}
+
+/** virDomainDiskDefPostParse (hypervisor-independent defaults). */
+export function diskPostParse(d: DiskDef): void {
+  const src = d.src;
+  // an empty removable-media drive has no network source to speak of
+  if (src.type === 'network' && !src.protocol && (d.device === 'cdrom' || d.device === 'floppy')) src.type = 'file';
+  // virDomainPostParseCheckISCSIPath: a target without LUN means LUN 0
+  for (let s: StorageSource | null | undefined = src; s; s = s.backingStore) {
+    if (s.type === 'network' && s.protocol === 'iscsi' && s.name && !s.name.includes('/')) s.name = `${s.name}/0`;
+  }
+  if (src.type === 'nvme' && src.nvme && src.nvme.managed === undefined) src.nvme.managed = 'yes';
+  // vhost-user disks cannot be snapshotted
+  if (src.type === 'vhostuser' && d.snapshot === undefined) d.snapshot = 'no';
 }
 
 export function formatDisk(d: DiskDef, ctx: FormatCtx): OutElement {
