@@ -100,14 +100,15 @@ const MODES: Record<string, number> = {
 };
 
 /** --mode acpi,agent,… → flags (virDomainShutdownFlagValues and virDomainRebootFlagValues agree). */
-function modeFlags(ctl: Ctl, cmd: ParsedCmd): number {
+function modeFlags(ctl: Ctl, cmd: ParsedCmd, reboot: boolean): number {
   const mode = optString(cmd, 'mode');
   if (mode === undefined) return 0;
   let flags = 0;
   for (const m of mode.split(',')) {
     const f = MODES[m];
     if (f === undefined) {
-      ctl.error(`Unknown mode ${m} value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'`);
+      // virsh's two messages differ by a comma.
+      ctl.error(`Unknown mode ${m} value, expecting 'acpi', 'agent', 'initctl', 'signal'${reboot ? '' : ','} or 'paravirt'`);
       throw new Reported();
     }
     flags |= f;
@@ -116,7 +117,7 @@ function modeFlags(ctl: Ctl, cmd: ParsedCmd): number {
 }
 
 export async function cmdShutdown(ctl: Ctl, cmd: ParsedCmd): Promise<boolean> {
-  const flags = modeFlags(ctl, cmd);
+  const flags = modeFlags(ctl, cmd, false);
   const dom = await ctl.optDomain(cmd);
   await attempt(ctl, `Failed to shutdown domain '${dom.name}'`, () => dom.shutdown(flags));
   ctl.printExtra(`Domain '${dom.name}' is being shutdown\n`);
@@ -124,7 +125,7 @@ export async function cmdShutdown(ctl: Ctl, cmd: ParsedCmd): Promise<boolean> {
 }
 
 export async function cmdReboot(ctl: Ctl, cmd: ParsedCmd): Promise<boolean> {
-  const flags = modeFlags(ctl, cmd);
+  const flags = modeFlags(ctl, cmd, true);
   const dom = await ctl.optDomain(cmd);
   await attempt(ctl, `Failed to reboot domain '${dom.name}'`, () => dom.reboot(flags));
   ctl.printExtra(`Domain '${dom.name}' is being rebooted\n`);
@@ -175,12 +176,12 @@ export async function cmdAutostart(ctl: Ctl, cmd: ParsedCmd): Promise<boolean> {
 }
 
 export async function cmdUndefine(ctl: Ctl, cmd: ParsedCmd): Promise<boolean> {
-  ctl.exclusive(cmd, 'nvram', 'keep-nvram');
-  ctl.exclusive(cmd, 'tpm', 'keep-tpm');
   if (optBool(cmd, 'delete-storage-volume-snapshots') && !optBool(cmd, 'remove-all-storage')) {
-    ctl.error("Option --delete-storage-volume-snapshots requires --remove-all-storage");
+    ctl.error('Option --remove-all-storage is required by option --delete-storage-volume-snapshots');
     return false;
   }
+  ctl.exclusive(cmd, 'nvram', 'keep-nvram');
+  ctl.exclusive(cmd, 'tpm', 'keep-tpm');
   ctl.exclusive(cmd, 'storage', 'remove-all-storage');
   let flags = 0;
   if (optBool(cmd, 'managed-save')) flags |= DomainUndefineFlags.MANAGED_SAVE;

@@ -32,7 +32,7 @@ function parsePath(expr: string): { absolute: boolean; steps: Step[] } | null {
     absolute = true;
     s = s.slice(1);
   }
-  const stepRe = /^(@?(?:[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?|\*)|text\(\)|node\(\)|\.\.|\.)((?:\[[^\]]*\])*)/;
+  const stepRe = /^(text\(\)|node\(\)|@?(?:[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?|\*)|\.\.|\.)((?:\[[^\]]*\])*)/;
   while (s.length) {
     const m = stepRe.exec(s);
     if (!m) return null;
