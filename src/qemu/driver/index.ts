@@ -51,7 +51,7 @@ import {
   startDomain,
 } from './lifecycle.js';
 import { commandToString } from './native.js';
-import { readNodeInfo } from './nodeinfo.js';
+import { readNodeInfo as readHostNodeInfo } from '../../host/nodeinfo.js';
 import * as persist from './persist.js';
 import { type DriverOpenOptions, QemuDriverState } from './state.js';
 
@@ -184,8 +184,7 @@ export class QemuDriver implements HypervisorDriver {
     return build(caps, q, this.st.cfg);
   }
   async nodeGetInfo(): Promise<NodeInfo> {
-    const fromCaps = await optionalExport<() => Promise<NodeInfo>>('../caps/index.js', 'nodeGetInfo');
-    return fromCaps ? fromCaps() : readNodeInfo();
+    return readHostNodeInfo();
   }
 
   // ---- lookups ---------------------------------------------------------------------------------------
@@ -492,7 +491,7 @@ export class QemuDriver implements HypervisorDriver {
     const { domainLibDir } = await import('../dirs.js');
     const libDir = domainLibDir(st.dirs, -1, def.name);
     const host = createHost({ drv: st, libDir, monitorPath: `${libDir}/monitor.sock`, pretend: true });
-    const prepared = prepare?.(live, caps, host, st.cfg) ?? live;
+    const prepared = prepare(live, caps, host, st.cfg) ?? live;
     const cmd = splitCommand(build(prepared, caps, host, st.cfg), st.emulatorOf(def));
     return commandToString(cmd.envList, [cmd.argv0, ...cmd.args]);
   }

@@ -26,7 +26,8 @@ import { logTimestamp } from '../process/log.js';
 import { procLiveness } from '../process/proc.js';
 import type { QemuExit, QemuProcess } from '../process/qemu-process.js';
 import { reconnectQemu, spawnQemu } from '../process/spawn.js';
-import { missingPiece, optionalExport } from './backend.js';
+import { buildCommandLine } from '../command/index.js';
+import { prepareDomainForStart } from '../domain/prepare.js';
 import type { DomainObj } from './domobj.js';
 import { type RealHost, createHost } from './host.js';
 import * as persist from './persist.js';
@@ -45,14 +46,13 @@ export interface BuiltCommand {
   argv: string[];
   fds?: number[];
 }
-type BuildFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => BuiltCommand;
-type PrepareFn = (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => DomainDef | undefined;
 
-export async function loadBuilder(): Promise<{ build: BuildFn; prepare: PrepareFn | null }> {
-  const build = await optionalExport<BuildFn>('../command/index.js', 'buildCommandLine');
-  if (!build) throw internalError(missingPiece('the QEMU command line builder').message);
-  const prepare = await optionalExport<PrepareFn>('../domain/prepare.js', 'prepareDomainForStart');
-  return { build, prepare };
+/** The QEMU prepare step and the pure command builder. */
+export async function loadBuilder(): Promise<{
+  build: (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => BuiltCommand;
+  prepare: (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => DomainDef | undefined;
+}> {
+  return { build: buildCommandLine, prepare: prepareDomainForStart };
 }
 
 /** Splits the builder's output into env record, emulator and arguments. */
@@ -114,7 +114,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   let proc: QemuProcess;
   const logPath = join(drv.dirs.logDir, `${def.name}.log`);
   try {
-    live = prepare?.(live, caps, host, drv.cfg) ?? live;
+    live = prepare(live, caps, host, drv.cfg) ?? live;
     const built = build(live, caps, host, drv.cfg);
     const cmd = splitCommand(built, emulator);
     host.checkSocketPaths(cmd.args);

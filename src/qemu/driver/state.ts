@@ -10,7 +10,9 @@ import { readConfFile } from '../../util/conffile.js';
 import type { QemuCaps } from '../caps/types.js';
 import { configFromConf, defaultConfig, type QemuDriverConfig } from '../config.js';
 import { type DriverMode, type QemuDirs, qemuDirs } from '../dirs.js';
-import { optionalExport } from './backend.js';
+import { getQemuCaps } from '../caps/store.js';
+import { qemuPostParse } from '../domain/postparse.js';
+import { qemuValidate } from '../domain/validate.js';
 import { DomainList, DomainObj } from './domobj.js';
 import { EventBus } from './events.js';
 import * as persist from './persist.js';
@@ -77,11 +79,9 @@ export class QemuDriverState {
   async parseNew(xml: string): Promise<{ def: DomainDef; caps: QemuCaps }> {
     const first = parseDomainXML(xml, { skipValidate: true });
     const caps = await this.capsFor(first);
-    const postParse = await optionalExport<(d: DomainDef, c: QemuCaps) => void>('../domain/postparse.js', 'qemuPostParse');
-    const validate = await optionalExport<(d: DomainDef, c: QemuCaps) => void>('../domain/validate.js', 'qemuValidate');
     const def = parseDomainXML(xml, {
-      postParse: postParse ? (d) => postParse(d, caps) : undefined,
-      validate: validate ? (d) => validate(d, caps) : undefined,
+      postParse: (d) => qemuPostParse(d, caps),
+      validate: (d) => qemuValidate(d, caps),
     });
     return { def, caps };
   }
@@ -119,10 +119,7 @@ export class QemuDriverState {
     } catch (e) {
       throw fromSystemError(`Cannot check QEMU binary ${emulator}`, e, ErrorDomain.QEMU);
     }
-    const getCaps = await optionalExport<(emu: string, cacheDir: string) => Promise<QemuCaps>>('../caps/store.js', 'getQemuCaps');
-    if (getCaps) return getCaps(emulator, this.dirs.cacheDir);
-    const { emptyCaps } = await import('../caps/cache.js');
-    return emptyCaps(emulator);
+    return getQemuCaps(emulator, this.dirs.cacheDir);
   }
 
   // ---- loading from disk ----------------------------------------------------------------------------
@@ -198,8 +195,12 @@ export class QemuDriverState {
   /** Marks a domain shut off (reason), restores its persistent definition, removes runtime files. */
   async markStopped(obj: DomainObj, reason: number, detail: number, emit = true): Promise<void> {
     const run = obj.run;
-    const ref = obj.ref();
+    // Queued status writes see obj.run !== run and skip; the file is gone before the state says
+    // shut off, so no process ever finds a status file for a domain reported as stopped.
     obj.run = null;
+    await this.statusWrites.get(obj);
+    await persist.removeStatus(this.dirs, obj.name);
+    const ref = obj.ref();
     obj.id = -1;
     obj.setState(DomainState.SHUTOFF, reason);
     if (obj.newDef) {
@@ -210,8 +211,6 @@ export class QemuDriverState {
     }
     if (emit) this.events.emit({ kind: 'lifecycle', dom: ref, event: LifecycleEvent.STOPPED, detail });
     if (!obj.persistent) this.domains.remove(obj);
-    await this.statusWrites.get(obj);
-    await persist.removeStatus(this.dirs, obj.name);
     if (run?.libDir) await rm(run.libDir, { recursive: true, force: true }).catch(() => {});
   }
 }
