@@ -88,7 +88,7 @@ describe('a guest driven through the CLI', { timeout: 240_000 }, () => {
       intervalMs: 250,
       what: 'e2e-acpi to shut off after the power button',
     });
-      // Each command is a new embedded driver instance, like a daemon restart in libvirt: whether the
+    // Each command is a new embedded driver instance, like a daemon restart in libvirt: whether the
     // shut-off reason survives depends on the driver persisting it; the state itself must.
     assert.match(await stateOf('e2e-acpi'), /^shut off \((shutdown|unknown)\)$/);
     assert.equal((await run('domid', 'e2e-acpi')).stdout, '-\n\n');
