@@ -70,7 +70,7 @@ interface CaseEnv {
   host: ReturnType<typeof testHost>;
 }
 
-function caseEnv(row: CaseRow, baseCaps: QemuCaps): CaseEnv {
+function caseEnv(row: CaseRow, baseCaps: QemuCaps, dir: string): CaseEnv {
   const caps = copyCaps(baseCaps);
   const cfgOver: Record<string, ConfValue> = {};
   const env: Record<string, string> = {};
@@ -103,7 +103,7 @@ function caseEnv(row: CaseRow, baseCaps: QemuCaps): CaseEnv {
         break;
     }
   }
-  return { caps, cfg: testConfig(cfgOver), host: testHost({ env, fips, swtpmVersions: swtpm, fdGroups }) };
+  return { caps, cfg: testConfig(cfgOver), host: testHost({ env, fips, swtpmVersions: swtpm, fdGroups, poolDir: join(dir, 'storagepoolxml2xmlout') }) };
 }
 
 function parseCase(xml: string, caps: QemuCaps): DomainDef {
@@ -153,7 +153,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
       continue;
     }
     const expected = expFile ? readFileSync(join(dir, expFile), 'utf8') : '';
-    const env = caseEnv(row, baseCaps);
+    const env = caseEnv(row, baseCaps, dir);
     let actual: string;
     try {
       const def = parseCase(xml, env.caps);

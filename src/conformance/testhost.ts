@@ -1,6 +1,9 @@
 // The Host and driver configuration of libvirt's qemuxml2argv test environment (corpus README §2),
 // provided through the same seams the real driver uses.
-import type { Host } from '../qemu/command/host.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type XmlElement, attr, child, children, parseXml } from '../util/xml.js';
+import type { Host, VolumeInfo } from '../qemu/command/host.js';
 import { type ConfValue, type QemuDriverConfig, configFromConf, defaultConfig } from '../qemu/config.js';
 
 /** virrandommock: buf[i] = i. */
@@ -48,6 +51,33 @@ export interface TestHostOptions {
   fips?: boolean;
   swtpmVersions?: string[];
   fdGroups?: Record<string, number[]>;
+  /** Directory of the fake storage driver's pools (storagepoolxml2xmlout/POOL.xml). */
+  poolDir?: string;
+}
+
+/**
+ * The fake storage driver of the test suite: pool P is POOL_DIR/P.xml; a volume named TYPE+NAME
+ * is a TYPE at /some/TYPE/device/NAME (block without a '+'); 'nonexistent' does not exist.
+ */
+function fakeVolume(poolDir: string, pool: string, volume: string): VolumeInfo | undefined {
+  let root: XmlElement;
+  try {
+    root = parseXml(readFileSync(join(poolDir, `${pool}.xml`), 'utf8'), pool);
+  } catch {
+    return undefined;
+  }
+  if (volume === 'nonexistent') return undefined;
+  const plus = volume.indexOf('+');
+  const type = (plus >= 0 ? volume.slice(0, plus) : 'block') as VolumeInfo['type'];
+  const name = plus >= 0 ? volume.slice(plus + 1) : volume;
+  const source = child(root, 'source');
+  return {
+    type,
+    path: `/some/${type}/device/${name}`,
+    poolType: attr(root, 'type') ?? '',
+    hosts: children(source, 'host').map((h) => ({ name: attr(h, 'name') ?? '', port: attr(h, 'port') })),
+    device: attr(child(source, 'device'), 'path'),
+  };
 }
 
 export function testHost(opts: TestHostOptions = {}): Host {
@@ -90,6 +120,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     isHostCdrom: (p) => p === '/dev/cdrom',
     fips: !!opts.fips,
     swtpmVersions: opts.swtpmVersions ?? ['1.2', '2.0'],
+    lookupVolume: opts.poolDir ? (pool, volume) => fakeVolume(opts.poolDir as string, pool, volume) : undefined,
     lookupSecret: () => new TextEncoder().encode('AQCVn5hO6HzFAhAAq0NCv8jtJcIcE+HOBlMQ1A'),
   };
 }

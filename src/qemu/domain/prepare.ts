@@ -7,6 +7,7 @@ import type { QemuDriverConfig } from '../config.js';
 import type { Host } from '../command/host.js';
 import { assignAliases } from './alias.js';
 import { prepareDiskStorage } from './storage.js';
+import { assignUsbAddresses } from './usb.js';
 import type { StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 
@@ -52,6 +53,8 @@ export function effectiveCaps(def: DomainDef, caps: QemuCaps): QemuCaps {
 export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host, cfg: QemuDriverConfig, opts: PrepareOptions = {}): DomainDef {
   const d: DomainDef = structuredClone(def);
   if (opts.id !== undefined) d.id = opts.id;
+  // qemuDomainAssignAddresses at start (newDomain): USB ports
+  assignUsbAddresses(d);
   assignAliases(d);
   alignMemory(d);
   assignBootIndices(d);
