@@ -84,7 +84,7 @@ export function controllerProps(ctx: BuildCtx, c: ControllerDef): JsonProps | un
       return { ...p, ...addr };
     }
     case 'sata':
-      return { driver: 'ich9-ahci', id: c.info.alias, ...addr };
+      return { driver: 'ahci', id: c.info.alias, ...addr };
     case 'ide':
       if (c.index === 0 && !q35) return undefined;
       return undefined;
