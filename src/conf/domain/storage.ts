@@ -93,7 +93,7 @@ export interface StorageSource {
   nodeFormat?: string;
   /** Harness/host: local block device that is a cdrom → host_cdrom. */
   hostcdrom?: boolean;
-  /** fdset path if the source is passed through fdgroup. */
+  /** Name of the file-descriptor group (virDomainFDAssociate) the image is opened from. */
   fdgroup?: string;
   /** <metadata_cache><max_size> of this image (backing images; the top one is in <driver>). */
   metadataCacheMaxSize?: number;
@@ -121,6 +121,8 @@ export interface StorageSourcePriv {
   pr?: { alias: string; path: string; managed: boolean };
   /** Node name of the raw 'slice' layer when the format is not raw. */
   sliceNode?: string;
+  /** The fdset (-add-fd set=N) holding the fds of the source's fdgroup. */
+  fdset?: { set: number; fds: number[] };
 }
 
 /** virStorageSourceNetworkDefaultPort */
@@ -196,9 +198,11 @@ export function parseSourceElement(src: StorageSource, s: XmlElement | undefined
   switch (src.type) {
     case 'file':
       src.path = attr(s, 'file');
+      src.fdgroup = attr(s, 'fdgroup');
       break;
     case 'block':
       src.path = attr(s, 'dev');
+      src.fdgroup = attr(s, 'fdgroup');
       break;
     case 'dir':
       src.path = attr(s, 'dir');
@@ -295,9 +299,9 @@ export function parseSourceElement(src: StorageSource, s: XmlElement | undefined
 export function sourceAttrs(src: StorageSource): Array<[string, string | number | undefined]> {
   switch (src.type) {
     case 'file':
-      return [['file', src.path]];
+      return [['file', src.path], ['fdgroup', src.fdgroup]];
     case 'block':
-      return [['dev', src.path]];
+      return [['dev', src.path], ['fdgroup', src.fdgroup]];
     case 'dir':
       return [['dir', src.path]];
     case 'network':

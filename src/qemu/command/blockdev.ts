@@ -218,10 +218,14 @@ function storageProps(ctx: BuildCtx, sc: SrcCtx): JsonProps {
     case 'block': {
       const driver = src.type === 'block' ? (src.hostcdrom ? 'host_cdrom' : 'host_device') : 'file';
       let filename = src.path;
-      if (src.fdgroup) {
-        filename = src.fdgroup;
-        autoReadOnly = undefined;
-        readOnly = !!src.readonly;
+      const fdset = src.priv?.fdset;
+      if (fdset) {
+        filename = `/dev/fdset/${fdset.set}`;
+        // qemu picks the fd by access mode; with a single fd auto-read-only cannot work
+        if (fdset.fds.length === 1) {
+          autoReadOnly = undefined;
+          readOnly = !!src.readonly;
+        }
       }
       const io = disk.driver.io;
       p = { driver, filename, aio: io && io !== 'default' ? io : undefined, 'pr-manager': src.priv?.pr?.alias };
@@ -383,6 +387,12 @@ function sourceObjects(ctx: BuildCtx, src: StorageSource): void {
     );
   }
   for (const s of priv.encSecrets ?? []) add(ctx, '-object', json(secretObjectProps(s)));
+  if (priv.fdset) {
+    priv.fdset.fds.forEach((fd, i) => {
+      ctx.fds.push(fd);
+      add(ctx, '-add-fd', `set=${priv.fdset?.set},fd=${fd},opaque=${src.nodeStorage}${i}`);
+    });
+  }
 }
 
 /** Node name of the copy-on-read layer of a disk. */
@@ -410,6 +420,10 @@ export function buildDiskSource(ctx: BuildCtx, disk: DiskDef): void {
 
 /** qemuBuildManagedPRCommandLine: the shared, driver-managed pr-helper object. */
 export function buildManagedPR(ctx: BuildCtx): void {
+  // fdsets of disk sources were numbered when the storage was prepared: later ones follow them
+  for (const d of ctx.def.devices.disks) {
+    for (const s of chainOf(d.src)) if (s.priv?.fdset) ctx.fdset = Math.max(ctx.fdset, s.priv.fdset.set + 1);
+  }
   for (const d of ctx.def.devices.disks) {
     for (const s of chainOf(d.src)) {
       const pr = s.priv?.pr;

@@ -154,9 +154,16 @@ export function prepareDiskStorage(def: DomainDef, host: Host, cfg: QemuDriverCo
   const needTls = disks.some((d) => chain(d.src).some((s) => s.protocol === 'nbd' || s.protocol === 'vxhs'));
   const sc: SecretCtx = { host, masterKey: needSecrets || needTls ? host.randomBytes(32) : new Uint8Array(32) };
   const libDir = `${cfg.libDir}/domain-${shortName(def)}`;
+  let fdset = 0;
   for (let i = disks.length - 1; i >= 0; i--) {
     const d = disks[i];
     for (const s of chain(d.src)) {
+      // qemuDomainPrepareStorageSourceFDs: the fds of the group become one fdset
+      if (s.fdgroup && (s.type === 'file' || s.type === 'block')) {
+        const fds = host.fdGroups[s.fdgroup];
+        if (!fds?.length) throw operationInvalid(`file descriptor group '${s.fdgroup}' was not associated with the domain`);
+        s.priv = { ...s.priv, fdset: { set: fdset++, fds } };
+      }
       if (s.type === 'block' && d.device === 'cdrom' && (s.format ?? 'raw') === 'raw' && s.path && host.isHostCdrom(s.path)) s.hostcdrom = true;
       if (s.type === 'volume' || s.type === 'vhostuser' || s.type === 'none') continue;
       prepareSource(def, s, sc, cfg, libDir);
