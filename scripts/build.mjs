@@ -2,7 +2,7 @@
 // then bundle the two executables into single files so the CLI starts fast.
 // Type checking is `npm run typecheck` (tsc); esbuild only strips types.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const quiet = process.argv.includes('--quiet');
@@ -20,10 +20,15 @@ function walk(dir, out = []) {
 }
 
 const entries = ['src', 'test', 'bench'].flatMap((d) => walk(join(root, d)));
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Build into a fresh directory and swap it in at the end, so processes running from dist/ (tests,
+// daemons, other builds) never see it half-written or missing for long.
+const dist = join(root, 'dist');
+const out = join(root, `dist.tmp-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
+try {
 await build({
   entryPoints: entries,
-  outdir: join(root, 'dist'),
+  outdir: out,
   outbase: root,
   format: 'esm',
   platform: 'node',
@@ -34,7 +39,7 @@ await build({
 // Executables: bundled, with lazily loaded chunks for heavy per-command modules.
 await build({
   entryPoints: { tsvirt: join(root, 'src/cli/main.ts'), tsvirtd: join(root, 'src/daemon/main.ts') },
-  outdir: join(root, 'dist/bin'),
+  outdir: join(out, 'bin'),
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -45,4 +50,12 @@ await build({
   outExtension: { '.js': '.mjs' },
   logLevel: quiet ? 'error' : 'warning',
 });
+} catch (e) {
+  rmSync(out, { recursive: true, force: true });
+  throw e;
+}
+const old = join(root, `dist.old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(out, dist);
+rmSync(old, { recursive: true, force: true });
 if (!quiet) console.error(`built ${entries.length} modules`);
