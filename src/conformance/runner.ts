@@ -7,7 +7,7 @@ import { formatDomainXML, parseDomainXML } from '../conf/domain/index.js';
 import type { DomainDef } from '../conf/domain/types.js';
 import { copyCaps, loadCapsCache, stripMachineAliases } from '../qemu/caps/cache.js';
 import type { QemuCaps } from '../qemu/caps/types.js';
-import { buildCommandLine, formatArgs } from '../qemu/command/index.js';
+import { type Host, buildCommandLine, formatArgs } from '../qemu/command/index.js';
 import type { ConfValue } from '../qemu/config.js';
 import { qemuPostParse } from '../qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../qemu/domain/prepare.js';
@@ -103,14 +103,14 @@ function caseEnv(row: CaseRow, baseCaps: QemuCaps, dir: string): CaseEnv {
         break;
     }
   }
-  return { caps, cfg: testConfig(cfgOver), host: testHost({ env, fips, swtpmVersions: swtpm, fdGroups, poolDir: join(dir, 'storagepoolxml2xmlout') }) };
+  return { caps, cfg: testConfig(cfgOver), host: testHost({ env, fips, swtpmVersions: swtpm, fdGroups, poolDir: join(dir, 'storagepoolxml2xmlout'), firmwareRoot: join(dir, 'qemufirmwaredata') }) };
 }
 
-function parseCase(xml: string, caps: QemuCaps, live = false): DomainDef {
+function parseCase(xml: string, caps: QemuCaps, live = false, host?: Host): DomainDef {
   return parseDomainXML(xml, {
     live,
-    postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes }),
-    validate: (d) => qemuValidate(d, caps),
+    postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes, nvramDir: testConfig().nvramDir }),
+    validate: (d) => qemuValidate(d, caps, host),
   });
 }
 
@@ -157,7 +157,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
     const env = caseEnv(row, baseCaps, dir);
     let actual: string;
     try {
-      const def = parseCase(xml, env.caps);
+      const def = parseCase(xml, env.caps, false, env.host);
       if (row.outcome === 'parse-error') {
         actual = '(parsed successfully)\n';
       } else {
@@ -182,7 +182,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
         // the active output of qemuxml2xmltest: parsed without the inactive flag (runtime ids
         // such as <domain id=…> and backing-store indexes are kept)
         const active = i === 1 || file.includes('-active.');
-        const def = parseCase(xml, copyCaps(baseCaps), active);
+        const def = parseCase(xml, copyCaps(baseCaps), active, env.host);
         let out: string;
         if (active) {
           out = formatDomainXML(def, { inactive: false });

@@ -1,9 +1,10 @@
 // The Host and driver configuration of libvirt's qemuxml2argv test environment (corpus README §2),
 // provided through the same seams the real driver uses.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type XmlElement, attr, child, children, parseXml } from '../util/xml.js';
-import type { Host, VolumeInfo } from '../qemu/command/host.js';
+import type { FirmwareDescriptor, Host, VolumeInfo } from '../qemu/command/host.js';
+import { firmwareSearchDirs, loadFirmwareDescriptors } from '../qemu/domain/firmware.js';
 import { type ConfValue, type QemuDriverConfig, configFromConf, defaultConfig } from '../qemu/config.js';
 
 /** virrandommock: buf[i] = i. */
@@ -53,6 +54,25 @@ export interface TestHostOptions {
   fdGroups?: Record<string, number[]>;
   /** Directory of the fake storage driver's pools (storagepoolxml2xmlout/POOL.xml). */
   poolDir?: string;
+  /** Root of the firmware descriptor tree standing in for SYSCONFDIR and PREFIX/share (qemufirmwaredata). */
+  firmwareRoot?: string;
+}
+
+const firmwareCache = new Map<string, FirmwareDescriptor[]>();
+
+/** The privileged driver's descriptor folders under the test root (the home dir is not consulted). */
+function testFirmware(root: string): FirmwareDescriptor[] {
+  let fw = firmwareCache.get(root);
+  if (!fw) {
+    // The corpus copy stores symlinks as small files holding the link target: follow those.
+    const read = (p: string): string => {
+      const t = readFileSync(p, 'utf8');
+      return /^[^{\n]+\.json$/.test(t.trim()) ? readFileSync(join(dirname(p), t.trim()), 'utf8') : t;
+    };
+    fw = loadFirmwareDescriptors(firmwareSearchDirs(true, {}, join(root, 'etc'), join(root, 'usr/share')), read);
+    firmwareCache.set(root, fw);
+  }
+  return fw;
 }
 
 /**
@@ -105,6 +125,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     openVdpa: () => 1732,
     openTpmPassthrough: () => ({ tpmFd: 1730, cancelFd: 1731 }),
     tpmCancelPath: () => '/sys/class/misc/tpm0/device/cancel',
+    tpmEmulatorSocket: () => '/dev/test',
     openVhostScsi: () => 3,
     fdGroups: opts.fdGroups ?? {},
     randomBytes: mockRandomBytes,
@@ -114,7 +135,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
       { mnt: '/dev/hugepages2M', size: 2048, deflt: true },
       { mnt: '/dev/hugepages1G', size: 1048576, deflt: false },
     ],
-    firmware: [],
+    firmware: opts.firmwareRoot ? testFirmware(opts.firmwareRoot) : [],
     renderNode: () => '/dev/dri/foo',
     pathExists: () => false,
     isHostCdrom: (p) => p === '/dev/cdrom',

@@ -186,7 +186,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   if (def.os.type === 'hvm' && def.os.bootDevs.length === 0 && !def.os.kernel) {
     const d = def.devices;
     const deviceBoot = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
-    if (!deviceBoot && !def.os.loader?.path?.length) def.os.bootDevs.push('hd');
+    if (!deviceBoot) def.os.bootDevs.push('hd');
   }
   def.qemu = parseQemuNamespace(root);
   if (def.qemu && (def.qemu.args.length || def.qemu.env.length)) def.taints.push('custom-argv');

@@ -56,6 +56,8 @@ export interface OsDef {
   acpiTables: Array<{ type: string; path: string }>;
   /** Unmodelled <os> children kept verbatim. */
   extra: XmlElement[];
+  /** Start-time pflash storage (loader → pflash0, NVRAM → pflash1); never formatted. */
+  pflash?: { loader: StorageSource; nvram?: StorageSource };
 }
 
 export interface CpuFeature {

@@ -2,6 +2,7 @@
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { unsupported, xmlErr } from './common.js';
 import type { DomainDef } from './types.js';
+import { validateFirmware } from './firmware.js';
 
 export function validateName(name: string): void {
   if (name === '') throw virError(ErrorCode.NO_NAME, ErrorDomain.DOMAIN);
@@ -32,4 +33,5 @@ export function validateDomainDef(def: DomainDef): void {
     }
   }
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
+  validateFirmware(def);
 }

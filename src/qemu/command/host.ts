@@ -55,6 +55,8 @@ export interface Host {
   openTpmPassthrough(path: string, cancelPath: string): { tpmFd: number; cancelFd: number };
   /** The sysfs cancel path of a TPM device. */
   tpmCancelPath(path: string): string;
+  /** The swtpm control socket of an emulated TPM, given libvirt's default path (optional override). */
+  tpmEmulatorSocket?(defaultPath: string): string;
   /** vhost-scsi fd. */
   openVhostScsi(wwpn: string): number;
   /** fds a client associated with the domain under a name (virDomainFDAssociate). */

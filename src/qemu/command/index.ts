@@ -8,9 +8,11 @@ import { buildChannels, buildConsoles, buildParallels, buildSerials } from './ch
 import { buildControllers } from './controller.js';
 import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
 import { buildDisks, buildManagedPR } from './disk.js';
+import { buildLoader, buildPflash } from './firmware.js';
+import { buildTpms } from './tpm.js';
 import type { Host } from './host.js';
 import {
-  buildBios, buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey, buildMemory,
+  buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey, buildMemory,
   buildMonitor, buildMsg, buildName, buildPM, buildQemuCommandline, buildSandbox, buildSmp, buildUuid,
 } from './machine.js';
 import { buildNets } from './net.js';
@@ -34,9 +36,10 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['S', (ctx) => add(ctx, '-S')],
   ['masterkey', buildMasterKey],
   ['managed-pr', buildManagedPR],
+  ['pflash', buildPflash],
   ['machine', buildMachine],
   ['cpu', buildCpu],
-  ['bios', buildBios],
+  ['bios', buildLoader],
   ['memory', buildMemory],
   ['smp', buildSmp],
   ['uuid', buildUuid],
@@ -53,6 +56,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['parallels', buildParallels],
   ['channels', buildChannels],
   ['consoles', buildConsoles],
+  ['tpms', buildTpms],
   ['inputs', buildInputs],
   ['audio', buildAudio],
   ['graphics', buildGraphics],

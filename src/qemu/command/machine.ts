@@ -5,6 +5,7 @@ import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { cpuFeatureToQemu } from '../caps/flags.js';
 import { getMachine } from '../caps/cache.js';
 import { isQ35, isI440fx } from '../domain/machine.js';
+import { pflashMachineProps } from './firmware.js';
 import { type BuildCtx, add, escComma, hasCap, json } from './util.js';
 
 export function buildName(ctx: BuildCtx): void {
@@ -46,15 +47,10 @@ export function buildMachine(ctx: BuildCtx): void {
   if (x86) parts.push('usb=off');
   const vmport = featureState(def, 'vmport');
   if (vmport) parts.push(`vmport=${vmport}`);
-  if (def.memoryDumpCore) parts.push(`dump-guest-core=${def.memoryDumpCore}`);
-  else parts.push(`dump-guest-core=${ctx.cfg.dumpGuestCore ? 'on' : 'off'}`);
   const smm = featureState(def, 'smm');
   if (smm) parts.push(`smm=${smm}`);
-  // pflash
-  if (def.os.loader?.type === 'pflash' && def.os.loader.path) {
-    parts.push('pflash0=libvirt-pflash0-format');
-    if (def.os.nvram) parts.push('pflash1=libvirt-pflash1-format');
-  }
+  if (def.memoryDumpCore) parts.push(`dump-guest-core=${def.memoryDumpCore}`);
+  else parts.push(`dump-guest-core=${ctx.cfg.dumpGuestCore ? 'on' : 'off'}`);
   const hpet = def.clock.timers.find((t) => t.name === 'hpet');
   if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
   if (def.devices.iommu) {
@@ -63,6 +59,7 @@ export function buildMachine(ctx: BuildCtx): void {
   const m = getMachine(ctx.caps, ctx.def.type === 'kvm' ? 'kvm' : 'tcg', def.os.machine ?? '');
   const ramId = m?.defaultRAMid;
   if (ramId && !(def.cpu?.numa?.cells.length)) parts.push(`memory-backend=${ramId}`);
+  parts.push(...pflashMachineProps(ctx));
   add(ctx, '-machine', parts.join(','));
   add(ctx, '-accel', accelName(ctx));
 }

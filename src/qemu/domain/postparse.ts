@@ -11,6 +11,7 @@ import type { DomainDef } from '../../conf/domain/types.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignAddresses } from './address.js';
+import { firmwareNvramPostParse } from './firmware.js';
 import { isQ35, isI440fx } from './machine.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
@@ -21,6 +22,8 @@ export interface PostParseOptions {
   generateMac?: (i: number) => string;
   /** Random source for generated ids (genid, MACs); defaults to crypto. */
   randomBytes?: (n: number) => Uint8Array;
+  /** The driver's NVRAM dir (qemu.conf nvram_dir): varstores of read-only pflash loaders go there. */
+  nvramDir?: string;
 }
 
 function defaultMac(rnd: (n: number) => Uint8Array): string {
@@ -82,6 +85,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     if (!findController(def, 'usb', 0)) addController(def, { type: 'usb', index: 0, model: 'qemu-xhci' });
   }
   genericPostParse(def);
+  firmwareNvramPostParse(def, opts.nvramDir);
   // implicit PS/2 input devices on x86
   if (def.os.arch === 'x86_64' || def.os.arch === 'i686') {
     if (!d.inputs.some((i) => i.type === 'mouse' && i.bus === 'ps2')) d.inputs.push({ type: 'mouse', bus: 'ps2', info: {} });

@@ -7,6 +7,7 @@ import type { QemuDriverConfig } from '../config.js';
 import type { Host } from '../command/host.js';
 import { assignAliases } from './alias.js';
 import { prepareDiskStorage } from './storage.js';
+import { prepareFirmware } from './firmware.js';
 import { assignUsbAddresses } from './usb.js';
 import type { StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
@@ -59,6 +60,7 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   alignMemory(d);
   assignBootIndices(d);
   prepareDiskStorage(d, host, cfg);
+  prepareFirmware(d, host, cfg);
   // graphics listen from config
   for (const g of d.devices.graphics) {
     for (const l of g.listens) {

@@ -2,12 +2,15 @@
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
+import type { Host } from '../command/host.js';
+import { qemuValidateTpms } from './tpm.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
-export function qemuValidate(def: DomainDef, caps: QemuCaps): void {
+export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, 'swtpmVersions'>): void {
+  qemuValidateTpms(def, host);
   void caps;
   const d = def.devices;
   qemuValidateDisks(def, caps);

@@ -1,0 +1,47 @@
+// Firmware parts of <os> that do not depend on the hypervisor: the loader's default type
+// (virDomainDefPostParseOs) and the loader/nvram/autoselection consistency rules
+// (virDomainDefOSValidate). libvirt reports these as XML detail errors (no message prefix).
+import { xmlDetail } from './common.js';
+import type { DomainDef } from './types.js';
+
+/** True for a read-only pflash loader given by path (virDomainDefHasOldStyleROUEFI). */
+export function hasOldStyleROUEFI(def: DomainDef): boolean {
+  const l = def.os.loader;
+  return !!l && l.type === 'pflash' && l.readonly === 'yes';
+}
+
+/** True for any pflash loader (virDomainDefHasOldStyleUEFI). */
+export function hasOldStyleUEFI(def: DomainDef): boolean {
+  return def.os.loader?.type === 'pflash';
+}
+
+/** virDomainDefPostParseOs: a loader given by path without a type is a ROM. */
+export function firmwarePostParse(def: DomainDef): void {
+  const l = def.os.loader;
+  if (l?.path && !l.type) l.type = 'rom';
+}
+
+/** virDomainDefOSValidate: firmware autoselection vs. manual loader settings, stateless loaders. */
+export function validateFirmware(def: DomainDef): void {
+  const os = def.os;
+  const loader = os.loader;
+  const nvram = os.nvram;
+  if (os.firmware) {
+    const feat = (n: string) => os.firmwareFeatures.find((f) => f.name === n)?.enabled;
+    if (feat('enrolled-keys') === 'yes' && feat('secure-boot') === 'no') {
+      throw xmlDetail("firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled");
+    }
+    if (loader) {
+      if (loader.type) throw xmlDetail("loader attribute 'type' cannot be specified when firmware autoselection is enabled");
+      if (loader.readonly) throw xmlDetail("loader attribute 'readonly' cannot be specified when firmware autoselection is enabled");
+      if (loader.secure === 'no') throw xmlDetail("loader attribute 'secure' cannot be specified when firmware autoselection is enabled");
+      if (loader.path) throw xmlDetail('loader path cannot be specified when firmware autoselection is enabled');
+    }
+    if (nvram?.template) throw xmlDetail('nvram template cannot be specified when firmware autoselection is enabled');
+    if (os.firmware === 'bios' && (nvram?.path || nvram?.src)) throw xmlDetail("firmware type 'bios' does not support nvram");
+  }
+  if (loader?.stateless === 'yes') {
+    if (nvram?.template) throw xmlDetail('NVRAM template is not permitted when loader is stateless');
+    if (nvram?.path || nvram?.src) throw xmlDetail('NVRAM is not permitted when loader is stateless');
+  }
+}
