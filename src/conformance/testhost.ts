@@ -131,6 +131,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     randomBytes: mockRandomBytes,
     systemPageSizeKiB: 4,
     numaMaxNode: 7,
+    numaNodeUnavailableMessage: (n) => `Mock: no numa node set is available at bit ${n}`,
     hugetlbfs: [
       { mnt: '/dev/hugepages2M', size: 2048, deflt: true },
       { mnt: '/dev/hugepages1G', size: 1048576, deflt: false },

@@ -8,6 +8,7 @@ import { formatGeneric } from './devices/generic.js';
 import { formatGraphics } from './devices/graphics.js';
 import { formatInput } from './devices/input.js';
 import { formatMemballoon } from './devices/memballoon.js';
+import { formatMemoryDevice } from './devices/memory.js';
 import { formatNet } from './devices/net.js';
 import { formatRng } from './devices/rng.js';
 import { formatVideo } from './devices/video.js';
@@ -188,7 +189,7 @@ function formatDevices(def: DomainDef, ctx: FormatCtx): OutElement {
   if (d.nvram) k.push(formatGeneric(d.nvram, ctx));
   for (const x of d.panics) k.push(formatGeneric(x, ctx));
   for (const x of d.shmems) k.push(formatGeneric(x, ctx));
-  for (const x of d.memories) k.push(formatGeneric(x, ctx));
+  for (const x of d.memories) k.push(formatMemoryDevice(x, ctx));
   if (d.iommu) k.push(formatGeneric(d.iommu, ctx));
   if (d.vsock) k.push(formatGeneric(d.vsock, ctx));
   for (const x of d.cryptos) k.push(formatGeneric(x, ctx));

@@ -10,6 +10,8 @@ import { parseGeneric } from './devices/generic.js';
 import { parseGraphics } from './devices/graphics.js';
 import { parseInput } from './devices/input.js';
 import { parseMemballoon } from './devices/memballoon.js';
+import { parseMemoryDevice } from './devices/memory.js';
+import { postParseMemory } from './memory.js';
 import { parseNet } from './devices/net.js';
 import { parseRng } from './devices/rng.js';
 import { parseVideo } from './devices/video.js';
@@ -192,16 +194,8 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   if (def.qemu && (def.qemu.args.length || def.qemu.env.length)) def.taints.push('custom-argv');
   if (def.qemu?.overrides.length) def.taints.push('custom-device');
 
-  // Numa cells define the memory size when present.
-  const cells = def.cpu?.numa?.cells ?? [];
-  if (cells.length) {
-    const total = cells.reduce((s, c) => s + c.memory, 0);
-    def.memory = total;
-  }
-  if (!memEl && !cells.length) {
-    throw virError(ErrorCode.XML_ERROR, ErrorDomain.DOMAIN, 'Memory size must be specified via <memory> or in the <numa> configuration');
-  }
-  if (def.currentMemory > def.memory || def.currentMemory === 0) def.currentMemory = def.memory;
+  // Memory sizes: NUMA cells and memory devices (virDomainDefPostParseMemory).
+  postParseMemory(def, !!memEl && def.memory > 0);
 
   if (!opts.skipPostParse) {
     opts.postParse?.(def);
@@ -474,7 +468,7 @@ function parseDevices(def: DomainDef, devs: XmlElement | undefined, ctx: ParseCt
         d.shmems.push(parseGeneric(c, ctx));
         break;
       case 'memory':
-        d.memories.push(parseGeneric(c, ctx));
+        d.memories.push(parseMemoryDevice(c, ctx));
         break;
       case 'iommu':
         d.iommu = parseGeneric(c, ctx);

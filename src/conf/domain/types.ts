@@ -11,10 +11,11 @@ import type { InputDef } from './devices/input.js';
 import type { MemballoonDef } from './devices/memballoon.js';
 import type { RngDef } from './devices/rng.js';
 import type { GenericDevice } from './devices/generic.js';
+import type { MemoryDef } from './devices/memory.js';
 import type { StorageSource } from './storage.js';
 import type { QemuNamespace } from './qemu-ns.js';
 
-export type { DiskDef, ControllerDef, NetDef, ChrDef, GraphicsDef, VideoDef, InputDef, MemballoonDef, RngDef, GenericDevice, StorageSource, QemuNamespace };
+export type { DiskDef, ControllerDef, NetDef, ChrDef, GraphicsDef, VideoDef, InputDef, MemballoonDef, RngDef, GenericDevice, StorageSource, QemuNamespace, MemoryDef };
 
 export type LifecycleAction = 'destroy' | 'restart' | 'rename-restart' | 'preserve' | 'coredump-destroy' | 'coredump-restart';
 
@@ -153,7 +154,7 @@ export interface DomainDevices {
   nvram?: GenericDevice;
   panics: GenericDevice[];
   shmems: GenericDevice[];
-  memories: GenericDevice[];
+  memories: MemoryDef[];
   iommu?: GenericDevice;
   vsock?: GenericDevice;
   cryptos: GenericDevice[];

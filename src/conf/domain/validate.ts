@@ -2,6 +2,7 @@
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { unsupported, xmlErr } from './common.js';
 import type { DomainDef } from './types.js';
+import { validateMemtune } from './memory.js';
 import { validateFirmware } from './firmware.js';
 
 export function validateName(name: string): void {
@@ -33,5 +34,6 @@ export function validateDomainDef(def: DomainDef): void {
     }
   }
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
+  validateMemtune(def);
   validateFirmware(def);
 }

@@ -67,6 +67,8 @@ export interface Host {
   systemPageSizeKiB: number;
   /** Highest host NUMA node id (nodes 0..maxNode are available). */
   numaMaxNode: number;
+  /** Message for an unavailable host NUMA node (default: libvirt's "NUMA node N is unavailable"). */
+  numaNodeUnavailableMessage?(node: number): string;
   /** Hugetlbfs mounts, default first. */
   hugetlbfs: HugetlbfsMount[];
   /** Firmware descriptors in effect (merged etc/share lists, sorted). */

@@ -12,10 +12,12 @@ import { buildLoader, buildPflash } from './firmware.js';
 import { buildTpms } from './tpm.js';
 import type { Host } from './host.js';
 import {
-  buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey, buildMemory,
+  buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey,
   buildMonitor, buildMsg, buildName, buildPM, buildQemuCommandline, buildSandbox, buildSmp, buildUuid,
 } from './machine.js';
+import { buildMemory, buildMemoryDevices } from './memory.js';
 import { buildNets } from './net.js';
+import { buildNuma } from './numa.js';
 import { type BuildCtx, add, shortName } from './util.js';
 
 export type { Host } from './host.js';
@@ -42,6 +44,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['bios', buildLoader],
   ['memory', buildMemory],
   ['smp', buildSmp],
+  ['numa', buildNuma],
   ['uuid', buildUuid],
   ['vmgenid', buildVmgenid],
   ['display', buildDisplayNone],
@@ -50,6 +53,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['pm', buildPM],
   ['boot', buildBoot],
   ['controllers', buildControllers],
+  ['memory-devices', buildMemoryDevices],
   ['disks', buildDisks],
   ['nets', buildNets],
   ['serials', buildSerials],

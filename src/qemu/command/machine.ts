@@ -6,6 +6,7 @@ import { cpuFeatureToQemu } from '../caps/flags.js';
 import { getMachine } from '../caps/cache.js';
 import { isQ35, isI440fx } from '../domain/machine.js';
 import { pflashMachineProps } from './firmware.js';
+import { memoryMachineProps } from './memory.js';
 import { type BuildCtx, add, escComma, hasCap, json } from './util.js';
 
 export function buildName(ctx: BuildCtx): void {
@@ -51,8 +52,7 @@ export function buildMachine(ctx: BuildCtx): void {
   if (smm) parts.push(`smm=${smm}`);
   if (def.memoryDumpCore) parts.push(`dump-guest-core=${def.memoryDumpCore}`);
   else parts.push(`dump-guest-core=${ctx.cfg.dumpGuestCore ? 'on' : 'off'}`);
-  const hpet = def.clock.timers.find((t) => t.name === 'hpet');
-  if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
+  parts.push(...memoryMachineProps(ctx));
   if (def.devices.iommu) {
     // handled by -device intel-iommu / virtio-iommu
   }
@@ -60,6 +60,8 @@ export function buildMachine(ctx: BuildCtx): void {
   const ramId = m?.defaultRAMid;
   if (ramId && !(def.cpu?.numa?.cells.length)) parts.push(`memory-backend=${ramId}`);
   parts.push(...pflashMachineProps(ctx));
+  const hpet = def.clock.timers.find((t) => t.name === 'hpet');
+  if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
   add(ctx, '-machine', parts.join(','));
   add(ctx, '-accel', accelName(ctx));
 }
@@ -120,18 +122,6 @@ export function buildBios(ctx: BuildCtx): void {
   if (l?.path && (l.type === 'rom' || (l.type === undefined && l.readonly === undefined))) {
     if (l.type === 'rom' || !l.type) add(ctx, '-bios', l.path);
   }
-}
-
-export function buildMemory(ctx: BuildCtx): void {
-  const def = ctx.def;
-  const mib = Math.ceil(def.memory / 1024);
-  const maxmem = def.maxMemory && def.maxMemory.slots > 0 ? `,slots=${def.maxMemory.slots},maxmem=${def.maxMemory.size}k` : '';
-  add(ctx, '-m', maxmem ? `size=${def.memory}k${maxmem}` : String(mib));
-  const m = getMachine(ctx.caps, ctx.def.type === 'kvm' ? 'kvm' : 'tcg', def.os.machine ?? '');
-  if (m?.defaultRAMid && !def.cpu?.numa?.cells.length) {
-    add(ctx, '-object', json({ 'qom-type': 'memory-backend-ram', id: m.defaultRAMid, size: def.memory * 1024 }));
-  }
-  add(ctx, '-overcommit', 'mem-lock=off');
 }
 
 export function buildSmp(ctx: BuildCtx): void {

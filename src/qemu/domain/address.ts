@@ -132,8 +132,7 @@ function wanted(def: DomainDef, q35: boolean): Want[] {
   for (const s of d.serials) if (s.targetType === 'pci-serial') push(s.info, false);
   if (d.vsock) push(d.vsock.info);
   for (const m of d.memories) {
-    const model = m.attrs.find(([k]) => k === 'model')?.[1];
-    if (model === 'virtio-mem' || model === 'virtio-pmem') push(m.info);
+    if (m.model === 'virtio-mem' || m.model === 'virtio-pmem') push(m.info);
   }
   void virtioModelIsPci;
   return out;

@@ -1,6 +1,7 @@
 // Device aliases (qemu_alias.c): the ids devices get on the QEMU command line. User aliases
 // (ua-*) are kept.
 import type { DomainDef } from '../../conf/domain/types.js';
+import { assignMemoryAlias } from './memory.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { diskNameToIndex } from '../../conf/domain/devices/disk.js';
 import { isQ35 } from './machine.js';
@@ -89,12 +90,5 @@ export function assignAliases(def: DomainDef): void {
   if (d.memballoon) d.memballoon.info.alias ??= 'balloon0';
   if (d.vsock) d.vsock.info.alias ??= 'vsock0';
   if (d.iommu) d.iommu.info.alias ??= 'iommu0';
-  const memCounters: Record<string, number> = {};
-  for (const m of d.memories) {
-    if (m.info.alias) continue;
-    const model = m.attrs.find(([k]) => k === 'model')?.[1] ?? 'dimm';
-    const prefix = model === 'virtio-mem' ? 'virtiomem' : model === 'virtio-pmem' ? 'virtiopmem' : model === 'sgx-epc' ? 'epc' : model;
-    memCounters[prefix] ??= 0;
-    m.info.alias = `${prefix}${memCounters[prefix]++}`;
-  }
+  for (const m of d.memories) assignMemoryAlias(def, m);
 }

@@ -11,6 +11,7 @@ import type { DomainDef } from '../../conf/domain/types.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignAddresses } from './address.js';
+import { assignMemorySlots } from './memory.js';
 import { firmwareNvramPostParse } from './firmware.js';
 import { isQ35, isI440fx } from './machine.js';
 
@@ -186,6 +187,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   }
   assignVirtioSerialAddresses(def);
   assignAddresses(def, caps);
+  assignMemorySlots(def);
   sortControllers(def);
 }
 

@@ -6,6 +6,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
 import type { Host } from '../command/host.js';
 import { assignAliases } from './alias.js';
+import { alignMemorySizes } from './memory.js';
 import { prepareDiskStorage } from './storage.js';
 import { prepareFirmware } from './firmware.js';
 import { assignUsbAddresses } from './usb.js';
@@ -57,7 +58,7 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   // qemuDomainAssignAddresses at start (newDomain): USB ports
   assignUsbAddresses(d);
   assignAliases(d);
-  alignMemory(d);
+  alignMemorySizes(d);
   assignBootIndices(d);
   prepareDiskStorage(d, host, cfg);
   prepareFirmware(d, host, cfg);
@@ -86,15 +87,6 @@ export function collectAliases(def: DomainDef): Set<string> {
   for (const l of lists) for (const x of l as Array<{ info: { alias?: string } }>) if (x.info.alias) s.add(x.info.alias);
   for (const x of [d.memballoon, d.vsock, d.iommu]) if (x?.info.alias) s.add(x.info.alias);
   return s;
-}
-
-/** qemuDomainAlignMemorySizes: guest memory (and NUMA cells) rounded up to 1 MiB. */
-export function alignMemory(def: DomainDef): void {
-  const cells = def.cpu?.numa?.cells ?? [];
-  if (cells.length) {
-    for (const c of cells) c.memory = Math.ceil(c.memory / 1024) * 1024;
-    def.memory = cells.reduce((s, c) => s + c.memory, 0);
-  } else def.memory = Math.ceil(def.memory / 1024) * 1024;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Host } from '../command/host.js';
 import { qemuValidateTpms } from './tpm.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
+import { validateMemoryHotplug } from './memory.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
@@ -14,6 +15,7 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   void caps;
   const d = def.devices;
   qemuValidateDisks(def, caps);
+  validateMemoryHotplug(def);
   for (const g of d.graphics) {
     if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
       throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
