@@ -324,7 +324,9 @@ export function formatSource(src: StorageSource, ctx: FormatCtx, opts: { skipAut
   if (!ctx.inactive && src.index !== undefined) attrs.push(['index', src.index]);
   const kids: OutElement[] = [];
   if (src.type === 'network') {
-    for (const h of src.hosts) kids.push(el('host', [['transport', h.transport], ['name', h.name], ['port', h.port], ['socket', h.socket]]));
+    for (const h of src.hosts) {
+      kids.push(el('host', [['name', h.name], ['port', h.port], ['transport', h.transport === 'tcp' ? undefined : h.transport], ['socket', h.socket]]));
+    }
   }
   if (src.type === 'nvme' && src.nvme?.address) {
     const a = src.nvme.address;
