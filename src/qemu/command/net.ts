@@ -63,10 +63,11 @@ function frontendProps(ctx: BuildCtx, n: NetDef, netdev: string): JsonProps {
   p.netdev = netdev;
   p.id = n.info.alias;
   p.mac = n.mac;
-  Object.assign(p, addressProps(ctx, n.info));
-  Object.assign(p, acpiIndexProps(n.info));
+  // qemuBuildNicDevProps: bootindex comes before the device address
   const boot = n.info.bootIndex ?? n.info.effectiveBootIndex;
   if (boot) p.bootindex = boot;
+  Object.assign(p, addressProps(ctx, n.info));
+  Object.assign(p, acpiIndexProps(n.info));
   if (n.info.rom?.bar) p.rombar = n.info.rom.bar === 'on' ? 1 : 0;
   if (n.info.rom?.file !== undefined) p.romfile = n.info.rom.file;
   return p;
