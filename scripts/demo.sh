@@ -16,7 +16,7 @@ name=tsvirt-demo
 marker='TESTGUEST READY'
 boot_timeout=${TSVIRT_DEMO_BOOT_TIMEOUT:-180}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-say() { printf '\033[1m%s\033[0m\n' "$*"; }
+if [ -t 1 ]; then say() { printf '\033[1m%s\033[0m\n' "$*"; }; else say() { printf '%s\n' "$*"; }; fi
 
 demo_root="$(mktemp -d /tmp/tsv-demo-XXXXXX)"
 uri="qemu:///embed?root=$demo_root"
