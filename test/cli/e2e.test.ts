@@ -27,7 +27,7 @@ before(async () => {
 });
 after(async () => {
   if (root) {
-    for (const name of ['e2e-acpi', 'e2e-stubborn']) await tsvirt(['-c', root.uri, 'destroy', name]);
+    for (const name of ['e2e-acpi', 'e2e-ev', 'e2e-stubborn']) await tsvirt(['-c', root.uri, 'destroy', name]);
     await root.remove();
   }
 });
@@ -92,6 +92,37 @@ describe('a guest driven through the CLI', { timeout: 240_000 }, () => {
     // shut-off reason survives depends on the driver persisting it; the state itself must.
     assert.match(await stateOf('e2e-acpi'), /^shut off \((shutdown|unknown)\)$/);
     assert.equal((await run('domid', 'e2e-acpi')).stdout, '-\n\n');
+  });
+
+  test('event and qemu-monitor-event on a guest that keeps rebooting', async (t) => {
+    if (cannotStart) return t.skip(`driver cannot start guests yet: ${cannotStart}`);
+    const serial = join(root.path, 'ev.serial');
+    const xml = guestDomainXML({ name: 'e2e-ev', serial: 'file', serialPath: serial, rebootAfter: 2 });
+    if (!(await defineAndStart('e2e-ev', xml))) return t.skip(`driver cannot start guests yet: ${cannotStart}`);
+    try {
+      // One-shot: the first reboot ends the command.
+      const e = await run('event', '--domain', 'e2e-ev', '--event', 'reboot', '--timeout', '90');
+      assert.deepEqual([e.code, e.stdout, e.stderr], [0, "event 'reboot' for domain 'e2e-ev'\nevents received: 1\n\n", '']);
+
+      const q = await run('qemu-monitor-event', '--domain', 'e2e-ev', '--event', 'RESET', '--timeout', '90');
+      assert.equal(q.code, 0, q.stderr);
+      assert.match(
+        q.stdout,
+        /^event RESET at \d+\.\d{6} for domain 'e2e-ev': \{"guest":true,"reason":"guest-reset"\}\nevents received: 1\n\n$/,
+      );
+      const p = await run('qemu-monitor-event', 'e2e-ev', 'RESET', '90', '--pretty', '--timestamp');
+      assert.match(
+        p.stdout,
+        /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: event RESET for domain 'e2e-ev': \{\n {2}"guest": true,\n {2}"reason": "guest-reset"\n\}\n\nevents received: 1\n\n$/,
+      );
+
+      // --loop runs to the timeout, which makes the status depend on having seen something.
+      const l = await run('event', '--all', '--loop', '--timeout', '20', '--timestamp');
+      assert.equal(l.code, 0, l.stderr);
+      assert.match(l.stdout, /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: event '[a-z-]+' for domain 'e2e-ev'.*\n)+event loop timed out\nevents received: [1-9]\d*\n\n$/);
+    } finally {
+      await run('destroy', 'e2e-ev');
+    }
   });
 
   test('a guest that ignores the power button: console, shutdown has no effect, destroy', async (t) => {
