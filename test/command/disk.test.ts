@@ -120,3 +120,55 @@ test('disks are kept sorted by bus and target index as parsed', () => {
     ['hda', 'hdc', 'vda', 'vdb'],
   );
 });
+
+function parseErr(xml: string): string {
+  try {
+    parseDomainXML(xml, {
+      postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes }),
+      validate: (d) => qemuValidate(d, caps),
+    });
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(parsed)';
+}
+
+test('define-time disk validation: libvirt messages', () => {
+  const disk = (inner: string) => domain(`<disk type='file' device='disk'>${inner}</disk>`);
+  assert.equal(parseErr(disk(`<source file='/a'/><target dev='vda' bus='virtio'/><wwn>0x5000c50015ea71ac</wwn>`)), 'unsupported configuration: Only ide and scsi disk support wwn');
+  assert.equal(parseErr(disk(`<source file='/a'/><target dev='hda' bus='ide'/><readonly/>`)), 'unsupported configuration: readonly ide disks are not supported');
+  assert.equal(
+    parseErr(disk(`<driver name='qemu' type='raw' io='native' cache='writeback'/><source file='/a'/><target dev='vda' bus='virtio'/>`)),
+    "unsupported configuration: io='native' needs either no disk cache or directsync cache mode",
+  );
+  assert.equal(
+    parseErr(disk(`<driver name='qemu' type='qcow2'/><source file='/a'/><target dev='vda' bus='virtio'/><shareable/>`)),
+    "unsupported configuration: shared access for disk 'vda' requires use of supported storage format",
+  );
+  assert.equal(
+    parseErr(disk(`<driver name='qemu' type='raw' iothread='2'/><source file='/a'/><target dev='vda' bus='virtio'/>`)),
+    "unsupported configuration: Disk iothread '2' not defined in iothreadid",
+  );
+  assert.equal(parseErr(domain(`<disk type='file' device='cdrom'><source file='/a.iso'/><target dev='vda' bus='virtio'/></disk>`)), "unsupported configuration: disk type of 'vda' does not support ejectable media");
+  assert.equal(parseErr(disk(`<source file='/a'/><target dev='sda' bus='usb'/><geometry cyls='16383' heads='16' secs='63'/>`)), "unsupported configuration: CHS geometry can not be set for 'usb' bus");
+});
+
+test('pool volumes are translated at start: host block device, or a direct iSCSI LUN', () => {
+  const host = testHost();
+  host.lookupVolume = (pool, volume) =>
+    pool === 'iscsi'
+      ? { type: 'block', path: `/dev/disk/by-path/${volume}`, poolType: 'iscsi', hosts: [{ name: 'portal.example' }], device: 'iqn.2023-01.example:t' }
+      : undefined;
+  const xml = domain(`<disk type='volume' device='disk'><source pool='iscsi' volume='unit:0:0:7' mode='direct'/><target dev='vda' bus='virtio'/></disk>
+<disk type='volume' device='disk'><source pool='iscsi' volume='unit:0:0:8'/><target dev='vdb' bus='virtio'/></disk>`);
+  const def = parseDomainXML(xml, { postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes }) });
+  def.id = -1;
+  const live = prepareDomainForStart(def, caps, host, testConfig());
+  const bd = after(buildCommandLine(live, caps, host, testConfig()).argv, '-blockdev').map((s) => JSON.parse(s));
+  assert.deepEqual(
+    { driver: bd[0].driver, portal: bd[0].portal, target: bd[0].target, lun: bd[0].lun },
+    { driver: 'iscsi', portal: 'portal.example:3260', target: 'iqn.2023-01.example:t', lun: 7 },
+  );
+  assert.equal(bd[2].driver, 'host_device');
+  assert.equal(bd[2].filename, '/dev/disk/by-path/unit:0:0:8');
+});

@@ -59,10 +59,17 @@ export interface Host {
   tpmEmulatorSocket?(defaultPath: string): string;
   /** vhost-scsi fd. */
   openVhostScsi(wwpn: string): number;
+  /** The /dev/sg node of a local SCSI host device (adapter, bus, target, unit); default /dev/sg0. */
+  scsiHostdevPath?(adapter: string, bus: number, target: number, unit: number): string;
   /** fds a client associated with the domain under a name (virDomainFDAssociate). */
   fdGroups: Record<string, number[]>;
   /** Random bytes (master key, IVs, generated UUIDs). Pure from the builder's point of view. */
   randomBytes(n: number): Uint8Array;
+  /**
+   * The domain's master key (32 bytes) that wraps disk/TLS secrets: the same bytes must be written to
+   * <libDir>/master-key.aes. When absent, prepare draws it from randomBytes(32).
+   */
+  masterKey?(): Uint8Array;
   /** Page size in KiB. */
   systemPageSizeKiB: number;
   /** Highest host NUMA node id (nodes 0..maxNode are available). */
@@ -75,6 +82,8 @@ export interface Host {
   firmware: FirmwareDescriptor[];
   /** DRM render node for gl=on without an explicit rendernode. */
   renderNode(): string;
+  /** The socket fd of a started vhost-user GPU backend for a video device (by its alias). */
+  openVhostUserGpu?(videoAlias: string): number;
   /** Whether a path exists on the host (nvram files, cdrom devices). */
   pathExists(path: string): boolean;
   /** Whether a local block device is a CD-ROM drive (host_cdrom). */

@@ -152,7 +152,7 @@ export function prepareDiskStorage(def: DomainDef, host: Host, cfg: QemuDriverCo
   assignDiskNodeNames(def);
   const needSecrets = disks.some((d) => chain(d.src).some((s) => s.auth || s.encryption?.secrets.length || s.extra.some((e) => e.local === 'cookies')));
   const needTls = disks.some((d) => chain(d.src).some((s) => s.protocol === 'nbd' || s.protocol === 'vxhs'));
-  const sc: SecretCtx = { host, masterKey: needSecrets || needTls ? host.randomBytes(32) : new Uint8Array(32) };
+  const sc: SecretCtx = { host, masterKey: needSecrets || needTls ? (host.masterKey?.() ?? host.randomBytes(32)) : new Uint8Array(32) };
   const libDir = `${cfg.libDir}/domain-${shortName(def)}`;
   let fdset = 0;
   for (let i = disks.length - 1; i >= 0; i--) {
