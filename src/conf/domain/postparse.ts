@@ -6,6 +6,7 @@ import type { ControllerDef } from './devices/controller.js';
 import { diskNameToIndex, diskPostParse } from './devices/disk.js';
 import type { ChrDef } from './devices/chardev.js';
 import { firmwarePostParse } from './firmware.js';
+import { hostdevPostParse } from './devices/hostdev.js';
 
 function findController(def: DomainDef, type: string, index: number): ControllerDef | undefined {
   return def.devices.controllers.find((c) => c.type === type && c.index === index);
@@ -114,6 +115,7 @@ export function consoleCompat(def: DomainDef): void {
 export function genericPostParse(def: DomainDef): void {
   consoleCompat(def);
   firmwarePostParse(def);
+  for (const h of def.devices.hostdevs) hostdevPostParse(h);
   // ports for serial/parallel/channels without explicit port
   let port = 0;
   for (const s of def.devices.serials) {

@@ -9,6 +9,8 @@ import { buildControllers } from './controller.js';
 import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
 import { buildDisks, buildManagedPR } from './disk.js';
 import { buildLoader, buildPflash } from './firmware.js';
+import { buildFilesystems } from './fs.js';
+import { buildHostdevs } from './hostdev.js';
 import { buildTpms } from './tpm.js';
 import type { Host } from './host.js';
 import {
@@ -55,6 +57,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['controllers', buildControllers],
   ['memory-devices', buildMemoryDevices],
   ['disks', buildDisks],
+  ['filesystems', buildFilesystems],
   ['nets', buildNets],
   ['serials', buildSerials],
   ['parallels', buildParallels],
@@ -66,6 +69,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['graphics', buildGraphics],
   ['videos', buildVideos],
   ['watchdogs', buildWatchdogs],
+  ['hostdevs', buildHostdevs],
   ['memballoon', buildMemballoon],
   ['rngs', buildRngs],
   ['qemu-commandline', buildQemuCommandline],

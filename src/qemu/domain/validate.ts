@@ -4,6 +4,8 @@ import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
 import type { Host } from '../command/host.js';
 import { qemuValidateTpms } from './tpm.js';
+import { qemuValidateFilesystems } from './fs.js';
+import { qemuValidateHostdevs } from './hostdev.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
 import { validateMemoryHotplug } from './memory.js';
@@ -12,6 +14,8 @@ const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
 export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, 'swtpmVersions'>): void {
   qemuValidateTpms(def, host);
+  qemuValidateFilesystems(def);
+  qemuValidateHostdevs(def);
   void caps;
   const d = def.devices;
   qemuValidateDisks(def, caps);
