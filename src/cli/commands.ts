@@ -79,6 +79,7 @@ export const COMMANDS: readonly CmdDef[] = [
     opts: [dom('domain id or uuid')],
     load: () => lifecycle().then((m) => m.cmdDomname),
   },
+  { name: 'domain-preflight', group: 'tsvirt', help: "check that QEMU, as the configured user, can reach the domain's files", opts: [dom(), json], load: () => import('./cmd-preflight.js').then((m) => m.cmdDomainPreflight) },
   {
     name: 'domuuid', group: 'domain', help: 'convert a domain name or id to domain UUID',
     opts: [dom('domain id or name')],

@@ -1,9 +1,10 @@
 // The driver's domain list (libvirt's virDomainObjList): one DomainObj per known domain, indexed by
 // name, UUID and (while running) id, with libvirt's lookup errors and listAllDomains filters.
+
+import type { DomainDef } from '../../conf/domain/index.js';
 import type { DomainRef } from '../../driver/api.js';
 import { DomainState, type DomainStateValue, ListDomainsFlags as LF } from '../../driver/constants.js';
-import type { DomainDef } from '../../conf/domain/index.js';
-import { ErrorCode, ErrorDomain, virError, type VirError } from '../../util/errors.js';
+import { ErrorCode, ErrorDomain, type VirError, virError } from '../../util/errors.js';
 import { JobLock } from './job.js';
 import type { RunState } from './runstate.js';
 

@@ -4,8 +4,9 @@
 // passed fds. In "pretend" mode (domxml-to-native) nothing is opened.
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync } from 'node:fs';
-import type { Host } from '../command/host.js';
 import { internalError, noSupport } from '../../util/errors.js';
+import type { Host } from '../command/host.js';
+import { firmwareSearchDirs, loadFirmwareDescriptors } from '../domain/firmware.js';
 import { UNIX_PATH_MAX } from '../dirs.js';
 import type { QemuDriverState } from './state.js';
 
@@ -59,7 +60,7 @@ export function createHost(init: HostInit): RealHost {
     systemPageSizeKiB: 4,
     numaMaxNode: 0,
     hugetlbfs: cfg.hugetlbfs,
-    firmware: [],
+    firmware: loadFirmwareDescriptors(firmwareSearchDirs(cfg.privileged, process.env)),
     renderNode: () => '/dev/dri/renderD128',
     pathExists: (p) => existsSync(p),
     isHostCdrom: () => false,

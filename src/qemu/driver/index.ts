@@ -2,8 +2,9 @@
 // caller's process, or system/session inside tsvirtd. openQemuDriver() loads the domain list from
 // disk, reconnects to guests left running by an earlier process, and returns a connection; several
 // roots can be open at once, and opening the same root twice shares one driver instance.
-import { hostname } from 'node:os';
+
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type {
   DomainCapsQuery,
@@ -32,13 +33,16 @@ import {
   SuspendedDetail,
   UndefinedDetail,
 } from '../../driver/constants.js';
-import { ErrorCode, ErrorDomain, VirError, invalidArg, noSupport, operationInvalid, virError } from '../../util/errors.js';
+import { readNodeInfo as readHostNodeInfo } from '../../host/nodeinfo.js';
+import { formatPreflight, type PreflightProblem } from '../../security/index.js';
+import { ErrorCode, ErrorDomain, invalidArg, operationInvalid, VirError, virError } from '../../util/errors.js';
 import type { DriverMode } from '../dirs.js';
-import { missingPiece, optionalExport } from './backend.js';
+import { domainLibDir } from '../dirs.js';
+import { domainCapabilitiesXML, hostCapabilitiesXML } from './caps.js';
 import { openConsoleStream } from './console.js';
-import { type DomainObj, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID } from './domobj.js';
-import { DomainObj as DomainObjClass } from './domobj.js';
+import { type DomainObj, DomainObj as DomainObjClass, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID } from './domobj.js';
 import { createHost } from './host.js';
+import { preflightDef } from './isolation.js';
 import {
   destroyDomain,
   detachAll,
@@ -51,7 +55,6 @@ import {
   startDomain,
 } from './lifecycle.js';
 import { commandToString } from './native.js';
-import { readNodeInfo as readHostNodeInfo } from '../../host/nodeinfo.js';
 import * as persist from './persist.js';
 import { type DriverOpenOptions, QemuDriverState } from './state.js';
 
@@ -171,17 +174,10 @@ export class QemuDriver implements HypervisorDriver {
     return hostname();
   }
   async getCapabilities(): Promise<string> {
-    const build = await optionalExport<(...a: unknown[]) => string | Promise<string>>('../caps/index.js', 'hostCapabilitiesXML');
-    if (!build) throw noSupport(missingPiece('the host capabilities builder').message);
-    const caps = await this.st.caps(this.st.emulatorOf({ devices: {}, os: {} } as never));
-    return build(caps, this.st.cfg);
+    return hostCapabilitiesXML(this.st, this.st.security.models());
   }
   async getDomainCapabilities(q: DomainCapsQuery): Promise<string> {
-    const build = await optionalExport<(...a: unknown[]) => string | Promise<string>>('../caps/index.js', 'domainCapabilitiesXML');
-    if (!build) throw noSupport(missingPiece('the domain capabilities builder').message);
-    const emulator = q.emulatorbin ?? this.st.emulatorOf({ devices: {}, os: { arch: q.arch ?? undefined } } as never);
-    const caps = await this.st.caps(emulator);
-    return build(caps, q, this.st.cfg);
+    return domainCapabilitiesXML(this.st, q);
   }
   async nodeGetInfo(): Promise<NodeInfo> {
     return readHostNodeInfo();
@@ -478,6 +474,23 @@ export class QemuDriver implements HypervisorDriver {
     return this.obj(ref).persistent;
   }
 
+  // ---- isolation preflight (tsvirt domain-preflight) -------------------------------------------------
+
+  /**
+   * What would keep QEMU, as the configured user, from using the domain's files (a parent directory
+   * without o+x, an unreadable image …), checked the way a start checks them. Nothing is changed.
+   */
+  async preflightDomain(ref: DomainRef): Promise<PreflightProblem[]> {
+    const o = this.obj(ref);
+    return preflightDef(this.st, o.isActive() ? o.def : o.persistentDef());
+  }
+
+  /** preflightDomain's result as `tsvirt domain-preflight` prints it. */
+  async preflightReport(ref: DomainRef): Promise<{ problems: PreflightProblem[]; text: string }> {
+    const problems = await this.preflightDomain(ref);
+    return { problems, text: formatPreflight(ref.name, problems) };
+  }
+
   // ---- native formats --------------------------------------------------------------------------------
 
   async domainXMLToNative(format: string, xml: string, flags = 0): Promise<string> {
@@ -488,7 +501,6 @@ export class QemuDriver implements HypervisorDriver {
     const { build, prepare } = await loadBuilder();
     const live = st.clone(def);
     live.id = -1;
-    const { domainLibDir } = await import('../dirs.js');
     const libDir = domainLibDir(st.dirs, -1, def.name);
     const host = createHost({ drv: st, libDir, monitorPath: `${libDir}/monitor.sock`, pretend: true });
     const prepared = prepare(live, caps, host, st.cfg) ?? live;

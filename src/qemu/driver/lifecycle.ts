@@ -2,6 +2,7 @@
 // monitor and follow its events, reconnect to QEMUs started by an earlier process, stop.
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DomainDef } from '../../conf/domain/index.js';
 import {
   CrashedDetail,
   DomainState,
@@ -15,24 +16,24 @@ import {
   StoppedDetail,
   SuspendedDetail,
 } from '../../driver/constants.js';
-import type { DomainDef } from '../../conf/domain/index.js';
-import { ErrorCode, ErrorDomain, VirError, internalError, virError } from '../../util/errors.js';
+import { ErrorCode, ErrorDomain, internalError, type VirError, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
+import { buildCommandLine } from '../command/index.js';
 import type { QemuDriverConfig } from '../config.js';
-import { UNIX_PATH_MAX, domainLibDir } from '../dirs.js';
+import { domainLibDir, UNIX_PATH_MAX } from '../dirs.js';
+import { prepareDomainForStart } from '../domain/prepare.js';
 import type { QmpEvent } from '../monitor/qmp.js';
 import type { GuestCrashInfo } from '../process/crash.js';
 import { logTimestamp } from '../process/log.js';
 import { procLiveness } from '../process/proc.js';
 import type { QemuExit, QemuProcess } from '../process/qemu-process.js';
 import { reconnectQemu, spawnQemu } from '../process/spawn.js';
-import { buildCommandLine } from '../command/index.js';
-import { prepareDomainForStart } from '../domain/prepare.js';
 import type { DomainObj } from './domobj.js';
-import { type RealHost, createHost } from './host.js';
+import { createHost, type RealHost } from './host.js';
+import { type Isolation, launchArgv, prepareIsolation, reattachIsolation, setLiveSeclabels } from './isolation.js';
 import * as persist from './persist.js';
-import { type RunState, type StopCause, newRunState } from './runstate.js';
-import type { QemuDriverState } from './state.js';
+import { newRunState, type RunState, type StopCause } from './runstate.js';
+import { type QemuDriverState, releaseIsolationOf } from './state.js';
 
 /** What the QEMU process objects of attached domains are, per RunState. */
 const procs = new WeakMap<RunState, QemuProcess>();
@@ -83,7 +84,13 @@ export function saveStatus(drv: QemuDriverState, obj: DomainObj): Promise<void> 
   const xml = drv.format(obj.def, { status: true });
   const prev = drv.statusWrites.get(obj) ?? Promise.resolve();
   // A write queued before the domain stopped must not recreate the file markStopped removes.
-  const next = prev.then(() => (obj.run === run ? persist.writeStatus(drv.dirs, obj.name, rec, xml) : undefined)).catch(() => {});
+  const next = prev
+    .then(async () => {
+      if (obj.run !== run) return;
+      await persist.writeStatus(drv.dirs, obj.name, rec, xml);
+      run.statusWritten = true;
+    })
+    .catch(() => {});
   drv.statusWrites.set(obj, next);
   return next;
 }
@@ -112,19 +119,26 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   await mkdir(libDir, { recursive: true, mode: 0o750 });
   const host = createHost({ drv, libDir, monitorPath, pretend: false });
   let proc: QemuProcess;
+  let iso: Isolation | undefined;
   const logPath = join(drv.dirs.logDir, `${def.name}.log`);
   try {
     live = prepare(live, caps, host, drv.cfg) ?? live;
     const built = build(live, caps, host, drv.cfg);
     const cmd = splitCommand(built, emulator);
     host.checkSocketPaths(cmd.args);
+    const extraFiles: string[] = [];
     if (cmd.args.some((a) => a.includes('master-key.aes'))) {
       // qemuDomainMasterKeyCreate: 32 random bytes QEMU reads as the secret that wraps other secrets.
-      await writeFile(join(libDir, 'master-key.aes'), host.randomBytes(32), { mode: 0o600 });
+      const key = join(libDir, 'master-key.aes');
+      await writeFile(key, host.randomBytes(32), { mode: 0o600 });
+      extraFiles.push(key);
     }
+    iso = await prepareIsolation(drv, live, libDir, extraFiles);
+    setLiveSeclabels(live, iso.guest.seclabels, iso.implicit);
+    const argv = launchArgv(iso, cmd.argv0, cmd.args);
     proc = await spawnQemu({
-      emulator: cmd.argv0,
-      argv: cmd.args,
+      emulator: argv[0],
+      argv: argv.slice(1),
       env: cmd.env,
       fds: built.fds ?? [],
       logPath,
@@ -136,6 +150,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
     });
   } catch (e) {
     host.close();
+    if (iso) await releaseIsolationOf(drv.security, { security: iso.guest, cgroup: iso.cgroup });
     await import('node:fs/promises').then((f) => f.rm(libDir, { recursive: true, force: true })).catch(() => {});
     throw e;
   }
@@ -143,6 +158,8 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   const run = newRunState({ pid: proc.pid, startTime: proc.startTime, monitorPath, libDir, logPath, logOffset: proc.logOffset });
   run.starting = true;
   run.child = proc.child !== null;
+  run.security = iso.guest;
+  run.cgroup = iso.cgroup;
   if (obj.persistent) obj.newDef = def;
   obj.def = live;
   obj.id = id;
@@ -333,6 +350,12 @@ export async function reconnectDomain(drv: QemuDriverState, obj: DomainObj, time
   }
   const run = obj.run ?? newRunState({ pid: rec.pid, startTime: rec.startTime, monitorPath: rec.monitorPath, libDir: rec.libDir, logPath: rec.logPath });
   run.fakeReboot = rec.fakeReboot;
+  if (!run.security) {
+    const re = await reattachIsolation(drv, obj.def);
+    run.security = re.guest;
+    run.cgroup = re.cgroup;
+  }
+  run.statusWritten = true;
   obj.run = run;
   obj.setState(rec.state, rec.reason);
   let proc: QemuProcess | null;

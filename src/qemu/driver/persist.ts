@@ -6,8 +6,8 @@
 import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainState, type DomainStateValue } from '../../driver/constants.js';
-import { ErrorDomain, fromSystemError } from '../../util/errors.js';
 import { symlinkAtomic, unlinkDurable, writeFileAtomic } from '../../util/atomic.js';
+import { ErrorDomain, fromSystemError } from '../../util/errors.js';
 import { attr, child, children, escapeText, parseXml, serializeNode } from '../../util/xml.js';
 import type { QemuDirs } from '../dirs.js';
 

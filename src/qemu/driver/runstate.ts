@@ -1,4 +1,6 @@
 // What the driver knows about a running domain's process, beyond its definition.
+import type { DomainCgroup } from '../../cgroup/index.js';
+import type { GuestSecurityInput } from '../../security/index.js';
 import type { QmpClient } from '../monitor/qmp.js';
 
 export type StopCause = 'destroyed' | 'shutdown' | 'crashed' | 'failed';
@@ -33,6 +35,12 @@ export interface RunState {
   pausedReason: number | null;
   /** Last message worth reporting (e.g. the KVM internal error line from the log). */
   errorText: string | null;
+  /** The guest as the security manager labelled it (restored and released at stop). */
+  security?: GuestSecurityInput;
+  /** The guest's cgroup (removed at stop). */
+  cgroup?: DomainCgroup;
+  /** A status file was written for this run (so its removal marks who cleans up). */
+  statusWritten: boolean;
   /** Kill the process (SIGTERM, then SIGKILL when force) and wait for it to go; resolves true when gone. */
   kill?: (force: boolean, signal?: AbortSignal) => Promise<boolean>;
 }
@@ -50,6 +58,7 @@ export function newRunState(init: Pick<RunState, 'pid' | 'startTime' | 'monitorP
     starting: false,
     pausedReason: null,
     errorText: null,
+    statusWritten: false,
     ...init,
   };
 }

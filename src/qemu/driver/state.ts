@@ -1,21 +1,24 @@
 // One QEMU driver instance (libvirt's virQEMUDriver): its directories and config, the domain list
 // loaded from disk, events, the id counter, capabilities, and the glue the lifecycle code uses.
-import { mkdir, rm, stat } from 'node:fs/promises';
-import type { DomainEvent, QemuMonitorEvent } from '../../driver/api.js';
-import { DomainState, LifecycleEvent } from '../../driver/constants.js';
+import { chown, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { type DomainCgroup, removeDomainCgroup } from '../../cgroup/index.js';
 import type { DomainDef } from '../../conf/domain/index.js';
 import { formatDomainXML, parseDomainXML } from '../../conf/domain/index.js';
-import { ErrorDomain, fromSystemError } from '../../util/errors.js';
+import type { DomainEvent, QemuMonitorEvent } from '../../driver/api.js';
+import { DomainState, LifecycleEvent } from '../../driver/constants.js';
+import { createSecurityManager, type GuestSecurityInput, type ManagerHost, type SecurityManager } from '../../security/index.js';
 import { readConfFile } from '../../util/conffile.js';
+import { ErrorDomain, fromSystemError } from '../../util/errors.js';
+import { getQemuCaps } from '../caps/store.js';
 import type { QemuCaps } from '../caps/types.js';
 import { configFromConf, defaultConfig, type QemuDriverConfig } from '../config.js';
 import { type DriverMode, type QemuDirs, qemuDirs } from '../dirs.js';
-import { getQemuCaps } from '../caps/store.js';
 import { qemuPostParse } from '../domain/postparse.js';
 import { qemuValidate } from '../domain/validate.js';
 import { DomainList, DomainObj } from './domobj.js';
 import { EventBus } from './events.js';
 import * as persist from './persist.js';
+import type { RunState } from './runstate.js';
 
 export interface DriverOpenOptions {
   mode: DriverMode;
@@ -25,6 +28,8 @@ export interface DriverOpenOptions {
   env?: NodeJS.ProcessEnv;
   /** Monitor greeting deadline when reconnecting to running guests at open (default 1500 ms). */
   reconnectTimeoutMs?: number;
+  /** Host facts for the security manager (default: detected: SELinux/AppArmor state, user database). */
+  securityHost?: ManagerHost;
 }
 
 export class QemuDriverState {
@@ -44,7 +49,17 @@ export class QemuDriverState {
     readonly cfg: QemuDriverConfig,
     readonly uri: string,
     readonly opts: DriverOpenOptions,
+    /** The security drivers (primary + DAC) chosen from qemu.conf for this instance. */
+    readonly security: SecurityManager,
   ) {}
+
+  /** QEMU's uid/gid (the DAC driver's), e.g. for ownership of per-domain files. */
+  qemuIds(): { uid: number; gid: number } {
+    const m = this.security.models().find((x) => x.model === 'dac');
+    const l = m?.baselabels[0]?.label ?? '+0:+0';
+    const [u, g] = l.split(':').map((x) => Number(x.replace(/^\+/, '')));
+    return { uid: u || 0, gid: g || 0 };
+  }
 
   static async create(opts: DriverOpenOptions): Promise<QemuDriverState> {
     const env = opts.env ?? process.env;
@@ -64,7 +79,22 @@ export class QemuDriverState {
     const entries = await readConfFile(dirs.confFile);
     const cfg = configFromConf(base, entries);
     const uri = opts.uri ?? (opts.mode === 'embed' ? `qemu:///embed?root=${dirs.root}` : `qemu:///${opts.mode}`);
-    return new QemuDriverState(opts.mode, dirs, cfg, uri, opts);
+    const security = await createSecurityManager(cfg, { privileged: cfg.privileged, mode: opts.mode }, opts.securityHost);
+    const st = new QemuDriverState(opts.mode, dirs, cfg, uri, opts, security);
+    if (cfg.privileged) {
+      // As libvirt's qemuStateInitialize: the directories QEMU itself works in belong to its user.
+      const { uid, gid } = st.qemuIds();
+      if (uid !== 0 || gid !== 0) {
+        for (const d of [dirs.libDir, dirs.cacheDir]) {
+          try {
+            await chown(d, uid, gid);
+          } catch (e) {
+            throw fromSystemError(`unable to set ownership of '${d}' to ${uid}:${gid}`, e, ErrorDomain.QEMU);
+          }
+        }
+      }
+    }
+    return st;
   }
 
   // ---- XML ------------------------------------------------------------------------------------------
@@ -192,6 +222,10 @@ export class QemuDriverState {
 
   // ---- cleanup after a domain stopped ---------------------------------------------------------------
 
+  releaseIsolation(run: RunState): Promise<void> {
+    return releaseIsolationOf(this.security, run);
+  }
+
   /** Marks a domain shut off (reason), restores its persistent definition, removes runtime files. */
   async markStopped(obj: DomainObj, reason: number, detail: number, emit = true): Promise<void> {
     const run = obj.run;
@@ -199,6 +233,19 @@ export class QemuDriverState {
     // shut off, so no process ever finds a status file for a domain reported as stopped.
     obj.run = null;
     await this.statusWrites.get(obj);
+    // Whoever takes the status file away (several processes may share an embedded root) gives the
+    // guest's files back and removes its cgroup; a start that failed before any status was written
+    // is cleaned up by the process that started it.
+    const claim = `${persist.statusPath(this.dirs, obj.name)}.stopping`;
+    let owner = false;
+    try {
+      await rename(persist.statusPath(this.dirs, obj.name), claim);
+      owner = true;
+    } catch {
+      owner = !!run && !run.statusWritten && run.child;
+    }
+    if (owner && run) await this.releaseIsolation(run);
+    await rm(claim, { force: true }).catch(() => {});
     await persist.removeStatus(this.dirs, obj.name);
     const ref = obj.ref();
     obj.id = -1;
@@ -213,6 +260,19 @@ export class QemuDriverState {
     if (!obj.persistent) this.domains.remove(obj);
     if (run?.libDir) await rm(run.libDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** After QEMU is gone: owners/labels back, labels released, cgroup removed (never throws). */
+export async function releaseIsolationOf(security: SecurityManager, run: { security?: GuestSecurityInput; cgroup?: DomainCgroup }): Promise<void> {
+  const guest = run.security;
+  run.security = undefined;
+  if (guest) {
+    await security.restoreAllLabel(guest).catch(() => []);
+    await security.releaseLabel(guest).catch(() => {});
+  }
+  const cg = run.cgroup;
+  run.cgroup = undefined;
+  if (cg) await removeDomainCgroup(cg).catch(() => {});
 }
 
 const ARCH_EMULATOR: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386' };
