@@ -2,8 +2,9 @@
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { unsupported, xmlErr } from './common.js';
 import type { DomainDef } from './types.js';
-import { validateMemtune } from './memory.js';
+import { checkDuplicateDriveAddresses, validateDisk } from './devices/disk.js';
 import { validateFirmware } from './firmware.js';
+import { validateMemtune } from './memory.js';
 
 export function validateName(name: string): void {
   if (name === '') throw virError(ErrorCode.NO_NAME, ErrorDomain.DOMAIN);
@@ -32,8 +33,10 @@ export function validateDomainDef(def: DomainDef): void {
     if (a && ['ide', 'sata', 'scsi', 'fdc'].includes(d.bus) && a.type !== 'drive') {
       throw unsupported(`Invalid address type '${a.type}' for the disk '${d.dst}' with the bus type '${d.bus}'`);
     }
+    validateDisk(d);
   }
+  checkDuplicateDriveAddresses(def.devices.disks);
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
-  validateMemtune(def);
   validateFirmware(def);
+  validateMemtune(def);
 }

@@ -284,6 +284,49 @@ export function diskPostParse(d: DiskDef): void {
   if (src.type === 'vhostuser' && d.snapshot === undefined) d.snapshot = 'no';
 }
 
+/** virDomainDiskDefValidate: the hypervisor-independent checks of one disk. */
+export function validateDisk(d: DiskDef): void {
+  const src = d.src;
+  if (d.device === 'lun') {
+    // volumes are not translated yet, so they are accepted
+    if (!(src.type === 'block' || src.type === 'volume' || (src.type === 'network' && src.protocol === 'iscsi'))) {
+      throw unsupported(`disk '${d.dst}' improperly configured for a device='lun'`);
+    }
+  } else {
+    if (d.rawio !== undefined) throw xmlErr("rawio can be used only with device='lun'");
+    if (d.sgio !== undefined) throw xmlErr("sgio can be used only with device='lun'");
+  }
+  if (src.reservations && d.device !== 'lun') throw unsupported('<reservations/> allowed only for lun devices');
+  if (d.driver.queues && d.bus !== 'virtio') throw unsupported('queues attribute in disk driver element is only supported by virtio-blk');
+  if (d.driver.queueSize && d.bus !== 'virtio') throw unsupported('queue_size attribute in disk driver element is only supported by virtio-blk');
+  if (d.bus !== 'virtio' && d.model && ['virtio', 'virtio-transitional', 'virtio-non-transitional'].includes(d.model)) {
+    throw unsupported(`disk model '${d.model}' not supported for bus '${d.bus}'`);
+  }
+  for (let s: StorageSource | null | undefined = src; s; s = s.backingStore) {
+    if (!(s.type === 'network' && s.protocol === 'rbd')) {
+      if (s.extra.some((e) => e.local === 'snapshot')) throw unsupported("<snapshot> element is currently supported only with 'rbd' disks");
+      if (s.extra.some((e) => e.local === 'config')) throw unsupported("<config> element is currently supported only with 'rbd' disks");
+    }
+  }
+}
+
+/** virDomainDefCheckDuplicateDriveAddresses (disks on the same bus). */
+export function checkDuplicateDriveAddresses(disks: DiskDef[]): void {
+  for (let i = 0; i < disks.length; i++) {
+    const a = disks[i].info.address;
+    if (a?.type !== 'drive') continue;
+    for (let j = i + 1; j < disks.length; j++) {
+      const b = disks[j].info.address;
+      if (disks[j].bus !== disks[i].bus || b?.type !== 'drive') continue;
+      if (a.controller === b.controller && a.bus === b.bus && a.target === b.target && a.unit === b.unit) {
+        throw xmlErr(
+          `Found duplicate drive address for disk with target name '${disks[i].dst}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`,
+        );
+      }
+    }
+  }
+}
+
 export function formatDisk(d: DiskDef, ctx: FormatCtx): OutElement {
   const src = d.src;
   const drvAttrs: AttrList = [
