@@ -8,6 +8,7 @@ import { qemuValidateFilesystems } from './fs.js';
 import { qemuValidateHostdevs } from './hostdev.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
+import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
@@ -20,11 +21,7 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   const d = def.devices;
   qemuValidateDisks(def, caps);
   validateMemoryHotplug(def);
-  for (const g of d.graphics) {
-    if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
-      throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
-    }
-  }
+  qemuValidateGraphicsAudioVideo(def, caps);
   const tseg = def.features.find((f) => f.name === 'smm');
   if (tseg?.body.some((b) => b.local === 'tseg') && !isQ35(def)) throw unsupported('SMM TSEG is only supported with q35 machine type');
 }
