@@ -11,8 +11,6 @@ import type { InputDef } from './devices/input.js';
 import type { MemballoonDef } from './devices/memballoon.js';
 import type { RngDef } from './devices/rng.js';
 import type { GenericDevice } from './devices/generic.js';
-import type { AudioDef } from './devices/audio.js';
-import type { SoundDef } from './devices/sound.js';
 import type { MemoryDef } from './devices/memory.js';
 import type { StorageSource } from './storage.js';
 import type { QemuNamespace } from './qemu-ns.js';
@@ -143,8 +141,8 @@ export interface DomainDevices {
   inputs: InputDef[];
   tpms: GenericDevice[];
   graphics: GraphicsDef[];
-  sounds: SoundDef[];
-  audios: AudioDef[];
+  sounds: GenericDevice[];
+  audios: GenericDevice[];
   videos: VideoDef[];
   hostdevs: GenericDevice[];
   redirdevs: GenericDevice[];
@@ -200,6 +198,8 @@ export interface DomainDef {
   qemu?: QemuNamespace;
   /** Set when the definition uses features that taint the domain (qemu:override, custom args…). */
   taints: string[];
+  /** Runtime (qemuDomainObjPrivate.allowReboot): false when every lifecycle action destroys; not formatted. */
+  allowReboot?: boolean;
 }
 
 export function emptyDevices(): DomainDevices {

@@ -6,11 +6,7 @@ import type { QemuDriverConfig } from '../config.js';
 import { effectiveCaps } from '../domain/prepare.js';
 import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
 import { buildControllers } from './controller.js';
-import { buildInputs, buildMemballoon, buildRngs, buildVmgenid, buildWatchdogs } from './devices.js';
-import { buildAudio } from './audio.js';
-import { buildGraphics } from './graphics.js';
-import { buildVideos } from './video.js';
-import { buildSounds } from './sound.js';
+import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
 import { buildDisks, buildManagedPR } from './disk.js';
 import { buildLoader, buildPflash } from './firmware.js';
 import { buildFilesystems } from './fs.js';
@@ -18,9 +14,11 @@ import { buildHostdevs } from './hostdev.js';
 import { buildTpms } from './tpm.js';
 import type { Host } from './host.js';
 import {
-  buildBoot, buildClock, buildCompat, buildCpu, buildDisplayNone, buildMachine, buildMasterKey,
+  buildBoot, buildClock, buildCompat, buildDisplayNone, buildMachine, buildMasterKey, buildTseg,
   buildMonitor, buildMsg, buildName, buildPM, buildQemuCommandline, buildSandbox, buildSmp, buildUuid,
 } from './machine.js';
+import { buildCpu } from './cpu.js';
+import { buildIOThreads } from './iothread.js';
 import { buildMemory, buildMemoryDevices } from './memory.js';
 import { buildNets } from './net.js';
 import { buildNuma } from './numa.js';
@@ -46,10 +44,12 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['managed-pr', buildManagedPR],
   ['pflash', buildPflash],
   ['machine', buildMachine],
+  ['tseg', buildTseg],
   ['cpu', buildCpu],
   ['bios', buildLoader],
   ['memory', buildMemory],
   ['smp', buildSmp],
+  ['iothreads', buildIOThreads],
   ['numa', buildNuma],
   ['uuid', buildUuid],
   ['vmgenid', buildVmgenid],
@@ -78,7 +78,6 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['rngs', buildRngs],
   ['qemu-commandline', buildQemuCommandline],
   ['sandbox', buildSandbox],
-  ['sounds', buildSounds],
   ['msg', buildMsg],
 ];
 

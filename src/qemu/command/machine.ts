@@ -2,11 +2,11 @@
 // -uuid, -display, monitor, clock, power management, boot, -sandbox, -msg.
 import { hasFeature, featureState } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
-import { cpuFeatureToQemu } from '../caps/flags.js';
 import { getMachine } from '../caps/cache.js';
 import { isQ35, isI440fx } from '../domain/machine.js';
 import { pflashMachineProps } from './firmware.js';
 import { memoryMachineProps } from './memory.js';
+import { tcgTbCacheKiB, tsegBytes } from '../domain/features.js';
 import { type BuildCtx, add, escComma, hasCap, json } from './util.js';
 
 export function buildName(ctx: BuildCtx): void {
@@ -63,58 +63,17 @@ export function buildMachine(ctx: BuildCtx): void {
   const hpet = def.clock.timers.find((t) => t.name === 'hpet');
   if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
   add(ctx, '-machine', parts.join(','));
-  add(ctx, '-accel', accelName(ctx));
+  // TCG translation block cache size (<features><tcg><tb-cache>), in MiB
+  const tb = ctx.def.features.find((f) => f.name === 'tcg')?.body.find((b) => b.local === 'tb-cache');
+  const tbKiB = tb ? tcgTbCacheKiB(tb) : 0;
+  add(ctx, '-accel', tbKiB && accelName(ctx) === 'tcg' ? `tcg,tb-size=${Math.floor(tbKiB / 1024)}` : accelName(ctx));
 }
 
-export function buildCpu(ctx: BuildCtx): void {
-  const def = ctx.def;
-  const cpu = def.cpu;
-  const parts: string[] = [];
-  if (cpu?.mode === 'host-passthrough') parts.push('host');
-  else if (cpu?.mode === 'maximum') parts.push('max');
-  else if (cpu?.model) parts.push(cpu.model);
-  else parts.push('qemu64');
-  if (cpu?.mode === 'host-passthrough' && cpu.migratable === 'off') parts.push('migratable=off');
-  for (const f of cpu?.features ?? []) {
-    const name = cpuFeatureToQemu(f.name);
-    if (f.policy === 'disable' || f.policy === 'forbid') parts.push(`${name}=off`);
-    else if (f.policy === 'require' || f.policy === 'force' || f.policy === undefined) parts.push(`${name}=on`);
-  }
-  // features that map to -cpu flags
-  const apicEoi = def.features.find((f) => f.name === 'apic')?.attrs.find(([k]) => k === 'eoi')?.[1];
-  if (apicEoi) parts.push(`kvm-pv-eoi=${apicEoi}`);
-  const pvs = featureState(def, 'pvspinlock');
-  if (pvs) parts.push(`kvm-pv-unhalt=${pvs}`);
-  const kvmclock = def.clock.timers.find((t) => t.name === 'kvmclock');
-  if (kvmclock?.present) parts.push(`kvmclock=${kvmclock.present === 'yes' ? 'on' : 'off'}`);
-  if (hasFeature(def, 'hyperv')) {
-    const hv = def.features.find((f) => f.name === 'hyperv');
-    for (const b of hv?.body ?? []) {
-      const st = b.attrs.find((a) => a.name === 'state')?.value;
-      if (st !== 'on') continue;
-      switch (b.local) {
-        case 'spinlocks': {
-          const r = Number(b.attrs.find((a) => a.name === 'retries')?.value ?? 4095);
-          parts.push(`hv-spinlocks=0x${r.toString(16)}`);
-          break;
-        }
-        case 'vendor_id':
-          parts.push(`hv-vendor-id=${b.attrs.find((a) => a.name === 'value')?.value ?? ''}`);
-          break;
-        case 'stimer': {
-          parts.push('hv-stimer=on');
-          const direct = b.children.find((c) => c.kind === 'element' && c.local === 'direct');
-          if (direct && direct.kind === 'element' && direct.attrs.find((a) => a.name === 'state')?.value === 'on') parts.push('hv-stimer-direct=on');
-          break;
-        }
-        default:
-          parts.push(`hv-${b.local.replace(/_/g, '-')}=on`);
-      }
-    }
-  }
-  const pmu = featureState(def, 'pmu');
-  if (pmu) parts.push(`pmu=${pmu}`);
-  add(ctx, '-cpu', parts.join(','));
+/** -global mch.extended-tseg-mbytes for an explicit SMM TSEG size (q35). */
+export function buildTseg(ctx: BuildCtx): void {
+  const bytes = tsegBytes(ctx.def);
+  if (bytes === undefined || featureState(ctx.def, 'smm') !== 'on') return;
+  add(ctx, '-global', `mch.extended-tseg-mbytes=${Math.floor(bytes / 1024 / 1024)}`);
 }
 
 export function buildBios(ctx: BuildCtx): void {
@@ -183,7 +142,7 @@ export function buildClock(ctx: BuildCtx): void {
 
 export function buildPM(ctx: BuildCtx): void {
   const def = ctx.def;
-  if (def.onReboot !== 'restart') add(ctx, '-no-reboot');
+  if (def.allowReboot === false) add(ctx, '-no-reboot');
   add(ctx, '-no-shutdown');
   if (!hasFeature(def, 'acpi') && (def.os.arch === 'x86_64' || def.os.arch === 'i686')) add(ctx, '-no-acpi');
   const pm = def.raw.pm?.[0];

@@ -1,14 +1,14 @@
 // Prepare a definition for start (qemuProcessPrepareDomain + the host-independent parts of
 // qemuProcessPrepareHost): device aliases, block node names, chardev paths, the live id. The
 // result is what the live XML shows; buildCommandLine consumes it.
-import { prepareGraphics, prepareVideos } from './graphics.js';
-import { shortName } from '../command/util.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
 import type { Host } from '../command/host.js';
 import { assignAliases } from './alias.js';
 import { alignMemorySizes } from './memory.js';
+import { updateGuestCpu } from './cpu.js';
+import { prepareAllowReboot } from './features.js';
 import { prepareDiskStorage } from './storage.js';
 import { prepareFirmware } from './firmware.js';
 import { assignUsbAddresses } from './usb.js';
@@ -18,6 +18,11 @@ import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 export interface PrepareOptions {
   /** Live id to give the domain (the driver's next id); -1 keeps it. */
   id?: number;
+  /**
+   * Build-only preparation (libvirt's pretend start, as in domxml-to-native and the test suite):
+   * skips the process-init decisions such as whether the guest may reboot.
+   */
+  pretend?: boolean;
 }
 
 /** Every image of a disk's chain, top first. */
@@ -60,13 +65,18 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   // qemuDomainAssignAddresses at start (newDomain): USB ports
   assignUsbAddresses(d);
   assignAliases(d);
+  if (!opts.pretend) prepareAllowReboot(d);
   alignMemorySizes(d);
+  updateGuestCpu(d, effectiveCaps(d, caps));
   assignBootIndices(d);
   prepareDiskStorage(d, host, cfg);
   prepareFirmware(d, host, cfg);
-  // graphics listens/ports/render nodes/TLS, vhost-user GPUs
-  prepareGraphics(d, host, cfg, `${cfg.libDir}/domain-${shortName(d)}`);
-  prepareVideos(d, host);
+  // graphics listen from config
+  for (const g of d.devices.graphics) {
+    for (const l of g.listens) {
+      if (l.type === 'address' && !l.address && l.fromConfig) l.address = g.type === 'vnc' ? cfg.vncListen : cfg.spiceListen;
+    }
+  }
   // qemu:override aliases must exist
   if (d.qemu?.overrides.length) {
     const aliases = collectAliases(d);

@@ -8,8 +8,8 @@ import { qemuValidateFilesystems } from './fs.js';
 import { qemuValidateHostdevs } from './hostdev.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
-import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
+import { validateTseg } from './features.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
@@ -21,7 +21,10 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   const d = def.devices;
   qemuValidateDisks(def, caps);
   validateMemoryHotplug(def);
-  qemuValidateGraphicsAudioVideo(def, caps);
-  const tseg = def.features.find((f) => f.name === 'smm');
-  if (tseg?.body.some((b) => b.local === 'tseg') && !isQ35(def)) throw unsupported('SMM TSEG is only supported with q35 machine type');
+  for (const g of d.graphics) {
+    if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
+      throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
+    }
+  }
+  validateTseg(def, caps);
 }

@@ -1,0 +1,37 @@
+// Guest CPU at start (qemuProcessUpdateGuestCPU): a host-model CPU becomes the host CPU model QEMU
+// reported (the migratable expansion decoded through libvirt's cpu_map) plus the domain's own
+// feature overrides.
+import type { DomainDef } from '../../conf/domain/types.js';
+import { accelFor } from '../caps/cache.js';
+import { decodeHostCpu, loadCpuMapX86 } from '../caps/cpumap.js';
+import type { QemuCaps } from '../caps/types.js';
+
+export function updateGuestCpu(def: DomainDef, caps: QemuCaps, cpuMapDir?: string): void {
+  const cpu = def.cpu;
+  if (cpu?.mode !== 'host-model') return;
+  if (def.os.arch !== 'x86_64' && def.os.arch !== 'i686') return;
+  const map = loadCpuMapX86(cpuMapDir);
+  let accel: ReturnType<typeof accelFor>;
+  try {
+    accel = accelFor(def.type);
+  } catch {
+    return;
+  }
+  const data = caps.accel[accel];
+  if (!map || !data?.hostCpu) return;
+  const decoded = decodeHostCpu(map, data.hostCpu, data.cpuModels, true);
+  if (!decoded) return;
+  const own = cpu.features;
+  const features = decoded.features.map((f) => ({ name: f.name, policy: f.policy as string }));
+  for (const f of own) {
+    const i = features.findIndex((x) => x.name === f.name);
+    if (i >= 0) features[i] = { name: f.name, policy: f.policy ?? 'require' };
+    else features.push({ name: f.name, policy: f.policy ?? 'require' });
+  }
+  cpu.mode = 'custom';
+  cpu.match = 'exact';
+  cpu.check ??= 'partial';
+  cpu.model = decoded.model;
+  if (decoded.vendor) cpu.vendor = decoded.vendor;
+  cpu.features = features;
+}

@@ -1,0 +1,45 @@
+// Machine-level <features> values the QEMU driver reads and validates: SMM TSEG size and the TCG
+// translation block cache (qemuValidateDomainDefFeatures' SMM part).
+import type { DomainDef } from '../../conf/domain/types.js';
+import { scaledToBytes } from '../../conf/domain/common.js';
+import { type XmlElement, attr } from '../../util/xml.js';
+import { ErrorDomain, configUnsupported } from '../../util/errors.js';
+import type { QemuCaps } from '../caps/types.js';
+import { isQ35 } from './machine.js';
+
+function text(e: XmlElement): string {
+  return e.children.map((c) => (c.kind === 'text' ? c.text : '')).join('').trim();
+}
+
+/** <smm><tseg unit=…>N</tseg></smm> in bytes (default unit MiB); undefined when not given. */
+export function tsegBytes(def: DomainDef): number | undefined {
+  const tseg = def.features.find((f) => f.name === 'smm')?.body.find((b) => b.local === 'tseg');
+  if (!tseg) return undefined;
+  return scaledToBytes(text(tseg), attr(tseg, 'unit'), 'MiB');
+}
+
+/** <tcg><tb-cache unit=…>N</tb-cache></tcg> in KiB. */
+export function tcgTbCacheKiB(e: XmlElement): number {
+  return Math.floor(scaledToBytes(text(e), attr(e, 'unit'), 'MiB') / 1024);
+}
+
+const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
+
+/** The SMM TSEG checks of qemuValidateDomainDefFeatures. */
+export function validateTseg(def: DomainDef, caps: QemuCaps): void {
+  const bytes = tsegBytes(def);
+  if (bytes === undefined) return;
+  if (!isQ35(def)) throw unsupported('SMM TSEG is only supported with q35 machine type');
+  if (!caps.flags.has('mch.extended-tseg-mbytes')) throw unsupported('Setting TSEG size is not supported with this QEMU binary');
+  if (bytes % (1024 * 1024) !== 0) throw unsupported('SMM TSEG size must be divisible by 1 MiB');
+}
+
+/** qemuProcessPrepareAllowReboot: a guest whose every lifecycle action destroys it may not reboot. */
+export function prepareAllowReboot(def: DomainDef): void {
+  if (def.allowReboot !== undefined) return;
+  def.allowReboot = !(
+    def.onReboot === 'destroy' &&
+    def.onPoweroff === 'destroy' &&
+    (def.onCrash === 'destroy' || def.onCrash === 'coredump-destroy')
+  );
+}
