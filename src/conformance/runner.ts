@@ -8,7 +8,7 @@ import type { DomainDef } from '../conf/domain/types.js';
 import { copyCaps, loadCapsCache, stripMachineAliases } from '../qemu/caps/cache.js';
 import type { QemuCaps } from '../qemu/caps/types.js';
 import { type Host, buildCommandLine, formatArgs } from '../qemu/command/index.js';
-import type { ConfValue } from '../qemu/config.js';
+import type { ConfValue, QemuDriverConfig } from '../qemu/config.js';
 import { qemuPostParse } from '../qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../qemu/domain/prepare.js';
 import { qemuValidate } from '../qemu/domain/validate.js';
@@ -106,10 +106,11 @@ function caseEnv(row: CaseRow, baseCaps: QemuCaps, dir: string): CaseEnv {
   return { caps, cfg: testConfig(cfgOver), host: testHost({ env, fips, swtpmVersions: swtpm, fdGroups, poolDir: join(dir, 'storagepoolxml2xmlout'), firmwareRoot: join(dir, 'qemufirmwaredata') }) };
 }
 
-function parseCase(xml: string, caps: QemuCaps, live = false, host?: Host): DomainDef {
+function parseCase(xml: string, caps: QemuCaps, live = false, host?: Host, cfg?: QemuDriverConfig): DomainDef {
+  const c = cfg ?? testConfig();
   return parseDomainXML(xml, {
     live,
-    postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes, nvramDir: testConfig().nvramDir }),
+    postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes, nvramDir: c.nvramDir, cfg: c, env: host?.env, live }),
     validate: (d) => qemuValidate(d, caps, host),
   });
 }
@@ -157,7 +158,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
     const env = caseEnv(row, baseCaps, dir);
     let actual: string;
     try {
-      const def = parseCase(xml, env.caps, false, env.host);
+      const def = parseCase(xml, env.caps, false, env.host, env.cfg);
       if (row.outcome === 'parse-error') {
         actual = '(parsed successfully)\n';
       } else {
@@ -182,7 +183,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
         // the active output of qemuxml2xmltest: parsed without the inactive flag (runtime ids
         // such as <domain id=…> and backing-store indexes are kept)
         const active = i === 1 || file.includes('-active.');
-        const def = parseCase(xml, copyCaps(baseCaps), active, env.host);
+        const def = parseCase(xml, copyCaps(baseCaps), active, env.host, env.cfg);
         let out: string;
         if (active) {
           out = formatDomainXML(def, { inactive: false });

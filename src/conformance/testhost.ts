@@ -138,6 +138,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     ],
     firmware: opts.firmwareRoot ? testFirmware(opts.firmwareRoot) : [],
     renderNode: () => '/dev/dri/foo',
+    openVhostUserGpu: () => 1729,
     pathExists: () => false,
     isHostCdrom: (p) => p === '/dev/cdrom',
     fips: !!opts.fips,

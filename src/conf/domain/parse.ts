@@ -8,6 +8,8 @@ import { parseController } from './devices/controller.js';
 import { insertDisk, parseDisk } from './devices/disk.js';
 import { parseGeneric } from './devices/generic.js';
 import { parseGraphics } from './devices/graphics.js';
+import { parseAudio } from './devices/audio.js';
+import { parseSound } from './devices/sound.js';
 import { parseInput } from './devices/input.js';
 import { parseMemballoon } from './devices/memballoon.js';
 import { parseMemoryDevice } from './devices/memory.js';
@@ -438,10 +440,10 @@ function parseDevices(def: DomainDef, devs: XmlElement | undefined, ctx: ParseCt
         d.tpms.push(parseGeneric(c, ctx));
         break;
       case 'sound':
-        d.sounds.push(parseGeneric(c, ctx));
+        d.sounds.push(parseSound(c, ctx));
         break;
       case 'audio':
-        d.audios.push(parseGeneric(c, ctx));
+        d.audios.push(parseAudio(c, ctx));
         break;
       case 'hostdev':
         d.hostdevs.push(parseGeneric(c, ctx));

@@ -1,6 +1,6 @@
 // Hypervisor-independent post-parse (virDomainDefPostParse's generic part): console/serial
 // compatibility, drive addresses of disks, implicit controllers.
-import type { DriveAddress } from './common.js';
+import { type DriveAddress, unsupported as unsupportedConfig } from './common.js';
 import type { DomainDef } from './types.js';
 import type { ControllerDef } from './devices/controller.js';
 import { diskNameToIndex, diskPostParse } from './devices/disk.js';
@@ -42,6 +42,19 @@ export function assignDiskDriveAddress(def: DomainDef): void {
       default:
         break;
     }
+    if (a && d.bus === 'scsi') {
+      // a SCSI host device may already sit at the address the target name maps to
+      const taken = def.devices.hostdevs.some((h) => {
+        const ha = h.info.address;
+        const scsi = h.xml.attrs.some((x) => x.name === 'type' && x.value === 'scsi');
+        return scsi && ha?.type === 'drive' && a && ha.controller === a.controller && ha.bus === a.bus && ha.target === a.target && ha.unit === a.unit;
+      });
+      if (taken) {
+        throw unsupportedConfig(
+          `using disk target name '${d.dst}' conflicts with SCSI host device address controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}`,
+        );
+      }
+    }
     if (a) d.info.address = a;
   }
 }
@@ -74,16 +87,16 @@ export function addImplicitControllers(def: DomainDef): void {
       for (let i = 0; i <= a.controller; i++) if (!findController(def, 'scsi', i)) addController(def, 'scsi', i);
     }
   }
-  // virtio-serial for virtio consoles/channels
-  let vsMax = -1;
+  // virtio-serial for virtio consoles/channels (virDomainDefMaybeAddVirtioSerialController: only
+  // the controller index each device refers to)
   const chrs: ChrDef[] = [...def.devices.channels, ...def.devices.consoles];
   for (const c of chrs) {
     if ((c.deviceType === 'channel' && c.targetType === 'virtio') || (c.deviceType === 'console' && c.targetType === 'virtio')) {
       const a = c.info.address;
-      vsMax = Math.max(vsMax, a?.type === 'virtio-serial' ? a.controller : 0);
+      const idx = a?.type === 'virtio-serial' ? a.controller : 0;
+      if (!findController(def, 'virtio-serial', idx)) addController(def, 'virtio-serial', idx);
     }
   }
-  for (let i = 0; i <= vsMax; i++) if (!findController(def, 'virtio-serial', i)) addController(def, 'virtio-serial', i);
   // ccid for smartcards
   if (def.devices.smartcards.length && !findController(def, 'ccid', 0)) addController(def, 'ccid', 0);
 }

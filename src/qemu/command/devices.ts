@@ -1,7 +1,7 @@
-// Smaller device families: inputs, audio backends, graphics, video, memballoon, RNG.
+// Smaller device families: inputs, memballoon, RNG, vmgenid, watchdog.
 import type { InputDef } from '../../conf/domain/devices/input.js';
 import { addressProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, escComma, json } from './util.js';
+import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 export function buildInputs(ctx: BuildCtx): void {
@@ -30,82 +30,6 @@ function inputProps(ctx: BuildCtx, i: InputDef): JsonProps | undefined {
     add(ctx, '-object', json(p));
   }
   return undefined;
-}
-
-export function buildAudio(ctx: BuildCtx): void {
-  for (const a of ctx.def.devices.audios) {
-    const id = a.attrs.find(([k]) => k === 'id')?.[1] ?? '1';
-    const type = a.attrs.find(([k]) => k === 'type')?.[1] ?? 'none';
-    const drv = type === 'pulseaudio' ? 'pa' : type === 'coreaudio' ? 'coreaudio' : type;
-    add(ctx, '-audiodev', json({ id: `audio${id}`, driver: drv }));
-  }
-}
-
-export function buildGraphics(ctx: BuildCtx): void {
-  for (const g of ctx.def.devices.graphics) {
-    if (g.type === 'vnc') {
-      const l = g.listens[0];
-      let opt: string;
-      if (l?.type === 'socket') opt = `unix:${escComma(l.socket ?? `${ctx.libDir}/vnc.sock`)}`;
-      else if (l?.type === 'none') opt = 'none';
-      else {
-        const addr = l?.address ?? ctx.cfg.vncListen;
-        const host = addr.includes(':') ? `[${addr}]` : addr;
-        const port = g.port !== undefined && g.port >= 5900 ? g.port - 5900 : 0;
-        opt = `${host}:${port}`;
-      }
-      const parts = [opt];
-      if (g.websocket !== undefined) parts.push(`websocket=${g.websocket}`);
-      if (g.sharePolicy) parts.push(`share=${g.sharePolicy}`);
-      if (g.powerControl === 'yes') parts.push('power-control=on');
-      parts.push(`audiodev=audio${g.audioId ?? 1}`);
-      add(ctx, '-vnc', parts.join(','));
-      if (g.keymap) add(ctx, '-k', g.keymap);
-    } else if (g.type === 'egl-headless') {
-      const rn = g.gl?.rendernode;
-      add(ctx, '-display', rn ? `egl-headless,rendernode=${escComma(rn)}` : 'egl-headless');
-    } else if (g.type === 'sdl') {
-      add(ctx, '-display', 'sdl');
-    }
-  }
-}
-
-const VIDEO_DRIVERS: Record<string, string> = {
-  vga: 'VGA',
-  cirrus: 'cirrus-vga',
-  vmvga: 'vmware-svga',
-  qxl: 'qxl-vga',
-  bochs: 'bochs-display',
-  ramfb: 'ramfb',
-};
-
-export function buildVideos(ctx: BuildCtx): void {
-  ctx.def.devices.videos.forEach((v, i) => {
-    if (v.model === 'none') return;
-    const p: JsonProps = {};
-    if (v.model === 'virtio') {
-      const base = i === 0 && v.primary ? 'virtio-vga' : 'virtio-gpu';
-      p.driver = v.accel?.accel3d === 'yes' ? `${virtioDriver(base, undefined, v.info.address)}`.replace(/^virtio-(vga|gpu)/, 'virtio-$1-gl') : virtioDriver(base, undefined, v.info.address);
-      Object.assign(p, virtioOptionProps(v.driver?.virtio));
-      p.id = v.info.alias;
-      if (v.heads && v.heads > 1) p.max_outputs = v.heads;
-      else p.max_outputs = v.heads ?? 1;
-    } else {
-      p.driver = v.model === 'qxl' && i > 0 ? 'qxl' : VIDEO_DRIVERS[v.model] ?? v.model;
-      p.id = v.info.alias;
-      if (v.model === 'qxl') {
-        if (v.ram) p.ram_size = v.ram * 1024;
-        if (v.vram) p.vram_size = v.vram * 1024;
-        if (v.vram64) p.vram64_size_mb = v.vram64 / 1024;
-        if (v.vgamem) p.vgamem_mb = v.vgamem / 1024;
-        if (v.heads) p.max_outputs = v.heads;
-      } else if (v.model === 'vga' || v.model === 'vmvga') {
-        if (v.vram) p.vgamem_mb = v.vram / 1024;
-      }
-    }
-    Object.assign(p, addressProps(ctx, v.info));
-    addDevice(ctx, p);
-  });
 }
 
 export function buildMemballoon(ctx: BuildCtx): void {

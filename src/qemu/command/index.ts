@@ -6,7 +6,11 @@ import type { QemuDriverConfig } from '../config.js';
 import { effectiveCaps } from '../domain/prepare.js';
 import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
 import { buildControllers } from './controller.js';
-import { buildAudio, buildGraphics, buildInputs, buildMemballoon, buildRngs, buildVideos, buildVmgenid, buildWatchdogs } from './devices.js';
+import { buildInputs, buildMemballoon, buildRngs, buildVmgenid, buildWatchdogs } from './devices.js';
+import { buildAudio } from './audio.js';
+import { buildGraphics } from './graphics.js';
+import { buildVideos } from './video.js';
+import { buildSounds } from './sound.js';
 import { buildDisks, buildManagedPR } from './disk.js';
 import { buildLoader, buildPflash } from './firmware.js';
 import { buildFilesystems } from './fs.js';
@@ -78,6 +82,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['rngs', buildRngs],
   ['qemu-commandline', buildQemuCommandline],
   ['sandbox', buildSandbox],
+  ['sounds', buildSounds],
   ['msg', buildMsg],
 ];
 

@@ -93,8 +93,8 @@ function wanted(def: DomainDef, q35: boolean): Want[] {
     push(n.info, !['rtl8139', 'e1000', 'ne2k_pci', 'pcnet'].includes(n.model ?? '') || !q35);
   }
   for (const s of d.sounds) {
-    const m = s.attrs.find(([k]) => k === 'model')?.[1];
-    if (m && ['ich6', 'ich9', 'ac97', 'es1370', 'ich7'].includes(m)) push(s.info, m !== 'ac97' && m !== 'es1370');
+    const m = s.model;
+    if (['ich6', 'ich9', 'ac97', 'es1370', 'ich7'].includes(m)) push(s.info, m !== 'ac97' && m !== 'es1370');
   }
   for (const c of d.controllers) {
     if (c.type === 'pci') continue;
@@ -199,6 +199,12 @@ export function assignAddresses(def: DomainDef, _caps: QemuCaps): void {
       primaryVideo.info.address = pci(0, slot);
       set.reserve(primaryVideo.info.address);
     }
+  }
+  // the first ICH9 HDA sound card sits where it is on real Q35 hardware: 00:1b.0
+  const ich9 = d.sounds.find((s) => s.model === 'ich9' && !s.info.address);
+  if (ich9 && !set.slotUsed(0, 0x1b)) {
+    ich9.info.address = pci(0, 0x1b);
+    set.reserve(ich9.info.address);
   }
   const wants = wanted(def, true);
   // existing controllers (explicit root ports etc.) need addresses first

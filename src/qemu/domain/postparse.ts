@@ -14,6 +14,8 @@ import { assignAddresses } from './address.js';
 import { assignMemorySlots } from './memory.js';
 import { firmwareNvramPostParse } from './firmware.js';
 import { isQ35, isI440fx } from './machine.js';
+import { addDefaultAudioBackend, addImplicitVideo, graphicsGenericPostParse, recheckInternalPaths, videoPostParse } from './graphics.js';
+import type { QemuDriverConfig } from '../config.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
@@ -25,6 +27,12 @@ export interface PostParseOptions {
   randomBytes?: (n: number) => Uint8Array;
   /** The driver's NVRAM dir (qemu.conf nvram_dir): varstores of read-only pflash loaders go there. */
   nvramDir?: string;
+  /** Driver config (default audio backend, internal socket paths). */
+  cfg?: QemuDriverConfig;
+  /** The daemon's environment (QEMU_AUDIO_DRV, SDL_AUDIODRIVER). */
+  env?: Record<string, string | undefined>;
+  /** Parsing live/status XML rather than an inactive definition. */
+  live?: boolean;
 }
 
 function defaultMac(rnd: (n: number) => Uint8Array): string {
@@ -98,10 +106,11 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   }
   // default memballoon
   if (!d.memballoon) d.memballoon = { model: 'virtio', info: {} };
-  // default audio backend
-  if (d.audios.length === 0) {
-    d.audios.push({ kind: 'audio', attrs: [['id', '1'], ['type', d.graphics.some((g) => g.type === 'spice') ? 'spice' : 'none']], body: [], info: {}, xml: { kind: 'element', name: 'audio', local: 'audio', prefix: '', uri: '', attrs: [], children: [], line: 0, column: 0 } });
-  }
+  // graphics, default audio backend, implicit video
+  graphicsGenericPostParse(def);
+  recheckInternalPaths(def, opts.cfg, !opts.live);
+  addDefaultAudioBackend(def, opts.cfg, opts.env ?? {});
+  addImplicitVideo(def);
   // default CPU
   if (!def.cpu || (!def.cpu.mode && !def.cpu.model && def.cpu.features.length === 0 && !def.cpu.topology && !def.cpu.numa)) {
     const model = def.os.machine ? machineDefaultCpuModel(caps, accel, def.os.machine) : undefined;
@@ -146,28 +155,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     }
   }
   // videos
-  d.videos.forEach((v, i) => {
-    if (v.model === 'default') v.model = 'cirrus';
-    if (v.model === 'cirrus' || v.model === 'vga' || v.model === 'bochs') {
-      v.vram ??= 16384;
-      v.heads ??= 1;
-    } else if (v.model === 'qxl') {
-      v.ram ??= 65536;
-      v.vram ??= 65536;
-      v.vgamem ??= 16384;
-      v.heads ??= 1;
-    } else if (v.model === 'virtio') {
-      v.heads ??= 1;
-    } else if (v.model === 'vmvga') {
-      v.vram ??= 16384;
-      v.heads ??= 1;
-    }
-    if (i === 0 && v.model !== 'none') v.primary = true;
-  });
-  // graphics listen from config
-  for (const g of d.graphics) {
-    if ((g.type === 'vnc' || g.type === 'spice') && g.listens.length === 0) g.listens.push({ type: 'address', fromConfig: true });
-  }
+  videoPostParse(def);
   // net models and MACs
   d.nets.forEach((n, i) => {
     if (!n.model && n.type !== 'hostdev') n.model = 'rtl8139';

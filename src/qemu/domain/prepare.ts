@@ -1,6 +1,8 @@
 // Prepare a definition for start (qemuProcessPrepareDomain + the host-independent parts of
 // qemuProcessPrepareHost): device aliases, block node names, chardev paths, the live id. The
 // result is what the live XML shows; buildCommandLine consumes it.
+import { prepareGraphics, prepareVideos } from './graphics.js';
+import { shortName } from '../command/util.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
@@ -71,12 +73,9 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   assignBootIndices(d);
   prepareDiskStorage(d, host, cfg);
   prepareFirmware(d, host, cfg);
-  // graphics listen from config
-  for (const g of d.devices.graphics) {
-    for (const l of g.listens) {
-      if (l.type === 'address' && !l.address && l.fromConfig) l.address = g.type === 'vnc' ? cfg.vncListen : cfg.spiceListen;
-    }
-  }
+  // graphics listens/ports/render nodes/TLS, vhost-user GPUs
+  prepareGraphics(d, host, cfg, `${cfg.libDir}/domain-${shortName(d)}`);
+  prepareVideos(d, host);
   // qemu:override aliases must exist
   if (d.qemu?.overrides.length) {
     const aliases = collectAliases(d);

@@ -54,7 +54,7 @@ function usbDeviceInfos(def: DomainDef, withHubs: boolean): DeviceInfo[] {
   for (const c of d.controllers) if (c.type === 'ccid') out.push(c.info);
   for (const i of d.inputs) if (i.bus === 'usb') out.push(i.info);
   for (const s of d.serials) if (s.targetType === 'usb-serial') out.push(s.info);
-  for (const s of d.sounds) if (attrOf(s, 'model') === 'usb') out.push(s.info);
+  for (const s of d.sounds) if (s.model === 'usb') out.push(s.info);
   for (const r of d.redirdevs) if ((attrOf(r, 'bus') ?? 'usb') === 'usb') out.push(r.info);
   return out;
 }

@@ -8,6 +8,7 @@ import { qemuValidateFilesystems } from './fs.js';
 import { qemuValidateHostdevs } from './hostdev.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
+import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
 import { validateTseg } from './features.js';
 
@@ -21,10 +22,6 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   const d = def.devices;
   qemuValidateDisks(def, caps);
   validateMemoryHotplug(def);
-  for (const g of d.graphics) {
-    if (g.type === 'egl-headless' && d.graphics.some((x) => x.type !== 'vnc' && x.type !== 'spice' && x.type !== 'egl-headless')) {
-      throw unsupported("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types");
-    }
-  }
+  qemuValidateGraphicsAudioVideo(def, caps);
   validateTseg(def, caps);
 }

@@ -1,0 +1,58 @@
+// <sound>: virDomainSoundDef — emulated sound cards, HDA codecs and the audio backend they use.
+import { type OutElement, type XmlElement, attr, children, el } from '../../../util/xml.js';
+import { type DeviceInfo, type FormatCtx, type ParseCtx, enumAttr, formatDeviceInfo, parseDeviceInfo, xmlErr } from '../common.js';
+
+export const SOUND_MODELS = ['sb16', 'es1370', 'pcspk', 'ac97', 'ich6', 'ich9', 'usb', 'ich7'] as const;
+export type SoundModel = (typeof SOUND_MODELS)[number];
+export const SOUND_CODEC_TYPES = ['duplex', 'micro', 'output'] as const;
+
+export interface SoundCodec {
+  type: (typeof SOUND_CODEC_TYPES)[number];
+  /** codec address (index among the card's codecs) */
+  cad: number;
+}
+
+export interface SoundDef {
+  model: SoundModel;
+  codecs: SoundCodec[];
+  /** <audio id='N'/>: the backend; 0/undefined means the first one. */
+  audioId?: number;
+  multichannel?: 'yes' | 'no';
+  info: DeviceInfo;
+}
+
+/** virDomainSoundModelSupportsCodecs */
+export function soundSupportsCodecs(s: SoundDef): boolean {
+  return s.model === 'ich6' || s.model === 'ich9' || s.model === 'ich7';
+}
+
+export function parseSound(e: XmlElement, ctx: ParseCtx): SoundDef {
+  const model = enumAttr(e, 'model', SOUND_MODELS, (v) => `unknown sound model '${v}'`);
+  if (!model) throw xmlErr("Missing required attribute 'model' in element 'sound'");
+  const s: SoundDef = { model, codecs: [], info: parseDeviceInfo(e, ctx, false) };
+  if (soundSupportsCodecs(s)) {
+    children(e, 'codec').forEach((c, i) => {
+      const type = enumAttr(c, 'type', SOUND_CODEC_TYPES, (v) => `unknown codec type '${v}'`);
+      if (!type) throw xmlErr('missing type for sound codec');
+      s.codecs.push({ type, cad: i });
+    });
+  }
+  const a = children(e, 'audio')[0];
+  if (a) {
+    const id = Number(attr(a, 'id'));
+    if (!Number.isInteger(id) || id < 1) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${attr(a, 'id') ?? ''}'. Expected integer value`);
+    s.audioId = id;
+  }
+  if (model === 'usb') s.multichannel = enumAttr(e, 'multichannel', ['yes', 'no'] as const);
+  return s;
+}
+
+export function formatSound(s: SoundDef, ctx: FormatCtx): OutElement {
+  return el(
+    'sound',
+    [['model', s.model], ['multichannel', s.multichannel]],
+    s.codecs.map((c) => el('codec', [['type', c.type]])),
+    s.audioId ? el('audio', [['id', s.audioId]]) : undefined,
+    formatDeviceInfo(s.info, ctx),
+  );
+}
