@@ -4,7 +4,7 @@
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
 import type { StorageSource } from '../../conf/domain/storage.js';
 import type { DomainDef } from '../../conf/domain/types.js';
-import { configUnsupported, ErrorDomain } from '../../util/errors.js';
+import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
 
 function chain(src: StorageSource): StorageSource[] {
@@ -59,8 +59,117 @@ function validateEncryption(disk: DiskDef, src: StorageSource, caps: QemuCaps): 
   void disk;
 }
 
+/** The iothread ids of the domain: <iothreadids> or 1..<iothreads>. */
+function iothreadIds(def: DomainDef): Set<number> {
+  const ids = new Set<number>();
+  for (const e of def.raw.iothreadids ?? []) {
+    for (const c of e.children) {
+      if (c.kind === 'element' && c.local === 'iothread') {
+        const id = Number(c.attrs.find((a) => a.name === 'id')?.value);
+        if (Number.isFinite(id)) ids.add(id);
+      }
+    }
+  }
+  for (let i = 1; i <= (def.iothreads ?? 0); i++) ids.add(i);
+  return ids;
+}
+
+const SERIAL_OK = /^[A-Za-z0-9\-_ .+]*$/;
+
+/** qemuValidateDomainDeviceDefDiskFrontend */
+function validateFrontend(def: DomainDef, disk: DiskDef, caps: QemuCaps): void {
+  const g = disk.geometry;
+  if (g && g.cyls > 0 && g.heads > 0 && g.secs > 0) {
+    if (disk.bus === 'usb' || disk.bus === 'sd') throw configUnsupported(`CHS geometry can not be set for '${disk.bus}' bus`);
+    if (g.trans && g.trans !== 'default' && disk.bus !== 'ide') {
+      throw configUnsupported(`CHS translation mode can only be set for 'ide' bus not '${disk.bus}'`);
+    }
+  }
+  if (disk.serial !== undefined && disk.bus === 'sd') throw internalError(`Serial property not supported for drive bus '${disk.bus}'`);
+  if (disk.device === 'cdrom' && (disk.bus === 'virtio' || disk.bus === 'sd')) {
+    throw configUnsupported(`disk type of '${disk.dst}' does not support ejectable media`);
+  }
+  if (disk.driver.copyOnRead === 'on') {
+    if (disk.src.readonly) throw configUnsupported(`copy_on_read is not compatible with read-only disk '${disk.dst}'`);
+    if (disk.device === 'cdrom' || disk.device === 'floppy') throw configUnsupported(`copy_on_read is not supported with removable disk '${disk.dst}'`);
+  }
+  if (disk.wwn !== undefined && disk.bus !== 'ide' && disk.bus !== 'scsi') throw configUnsupported('Only ide and scsi disk support wwn');
+  if ((disk.vendor !== undefined || disk.product !== undefined) && disk.bus !== 'scsi') {
+    throw configUnsupported('Only scsi disk supports vendor and product');
+  }
+  if (disk.device === 'lun') {
+    if (disk.bus !== 'virtio' && disk.bus !== 'scsi') throw configUnsupported(`disk device='lun' is not supported for bus='${disk.bus}'`);
+    if (disk.driver.copyOnRead === 'on') throw configUnsupported(`copy_on_read is not compatible with 'lun' disk '${disk.dst}'`);
+    if (disk.wwn !== undefined) throw configUnsupported('Setting wwn is not supported for lun device');
+    if (disk.vendor !== undefined || disk.product !== undefined) throw configUnsupported('Setting vendor or product is not supported for lun device');
+  }
+  if (disk.rotationRate) {
+    if (disk.bus !== 'scsi' && disk.bus !== 'ide' && disk.bus !== 'sata') throw internalError('rotation rate is only valid for SCSI/IDE/SATA bus');
+    if (disk.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
+    if (!caps.flags.has('rotation-rate')) throw internalError('rotation rate is not supported with this QEMU');
+  }
+  const at = disk.info.address?.type;
+  switch (disk.bus) {
+    case 'scsi':
+    case 'ide':
+    case 'fdc':
+    case 'sata':
+      if (at !== 'drive') throw internalError(`unexpected address type for ${disk.bus} disk`);
+      break;
+    case 'virtio':
+      if (disk.driver.queueSize && !caps.flags.has('virtio-blk.queue-size')) {
+        throw configUnsupported("queue-size property isn't supported by this QEMU binary");
+      }
+      break;
+    case 'usb':
+      if (at !== undefined && at !== 'usb') throw internalError('unexpected address type for usb disk');
+      break;
+    default:
+      break;
+  }
+  if (disk.src.readonly && disk.device === 'disk') {
+    if (disk.bus === 'ide') throw configUnsupported('readonly ide disks are not supported');
+    if (disk.bus === 'sata') throw configUnsupported('readonly sata disks are not supported');
+  }
+  if (disk.driver.io === 'native' && disk.driver.cache !== 'directsync' && disk.driver.cache !== 'none') {
+    throw configUnsupported("io='native' needs either no disk cache or directsync cache mode");
+  }
+  if (disk.driver.io === 'io_uring' && !caps.flags.has('aio.io_uring')) throw configUnsupported('io uring is not supported by this QEMU binary');
+  if (disk.serial !== undefined && disk.bus === 'scsi' && disk.device === 'lun') {
+    throw configUnsupported("scsi-block 'lun' devices do not support the serial property");
+  }
+  if (disk.serial !== undefined && !SERIAL_OK.test(disk.serial)) throw internalError(`driver serial '${disk.serial}' contains unsafe characters`);
+  if (disk.driver.iothread) {
+    if (disk.bus !== 'virtio') throw configUnsupported(`IOThreads not available for bus ${disk.bus} target ${disk.dst}`);
+    if (!iothreadIds(def).has(disk.driver.iothread)) throw configUnsupported(`Disk iothread '${disk.driver.iothread}' not defined in iothreadid`);
+  }
+}
+
+/** qemuValidateDomainDeviceDefDiskTransient */
+function validateTransient(disk: DiskDef): void {
+  if (!disk.transient) return;
+  const src = disk.src;
+  const empty = src.type === 'network' ? !src.protocol : src.type === 'volume' ? !src.pool?.volume : !src.path && !src.nvme;
+  if (empty) throw configUnsupported(`transient disk '${disk.dst}' must not be empty`);
+  if (src.readonly) throw configUnsupported(`transient disk '${disk.dst}' must not be read-only`);
+  if (src.type !== 'file') throw configUnsupported(`transient disk supported only with 'file' type (${disk.dst})`);
+  if (disk.device !== 'disk') throw configUnsupported(`transient disk supported only with 'disk' device (${disk.dst})`);
+  if (disk.transientShareBacking === 'yes' && !['usb', 'virtio', 'scsi'].includes(disk.bus)) {
+    throw configUnsupported(`disk bus '${disk.bus}' doesn't support transiend disk backing image sharing`);
+  }
+}
+
 export function qemuValidateDisks(def: DomainDef, caps: QemuCaps): void {
   for (const d of def.devices.disks) {
+    validateFrontend(def, d, caps);
+    validateTransient(d);
+    if (d.src.shared && !d.src.readonly && (d.src.format ?? 'raw') !== 'raw') {
+      throw configUnsupported(`shared access for disk '${d.dst}' requires use of supported storage format`);
+    }
+    if (d.driver.name !== undefined && d.driver.name !== 'qemu') {
+      throw configUnsupported(`unsupported driver name '${d.driver.name}' for disk '${d.dst}'`);
+    }
+    if (d.src.type === 'vhostuser' && !caps.flags.has('vhost-user-blk')) throw configUnsupported('vhostuser disk is not supported with this QEMU binary');
     for (const s of chain(d.src)) {
       validateSourceAuth(s);
       validateEncryption(d, s, caps);
