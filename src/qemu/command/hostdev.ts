@@ -114,7 +114,7 @@ function lastDiskNodeIndex(ctx: BuildCtx): number {
 }
 
 function secretObject(ctx: BuildCtx, alias: string, value: Uint8Array): void {
-  const key = ctx.host.randomBytes(32);
+  const key = ctx.host.masterKey?.() ?? ctx.host.randomBytes(32);
   const iv = ctx.host.randomBytes(16);
   const c = createCipheriv('aes-256-cbc', key, iv);
   const data = Buffer.concat([c.update(value), c.final()]).toString('base64');

@@ -267,7 +267,7 @@ export function fillFirmware(def: DomainDef, host: Host, cfg: QemuDriverConfig):
 
 /** qemuDomainSecretAESSetup for the NVRAM's network auth secret. */
 function wrapSecret(host: Host, alias: string, value: Uint8Array, username?: string) {
-  const key = host.randomBytes(32);
+  const key = host.masterKey?.() ?? host.randomBytes(32);
   const iv = host.randomBytes(16);
   const c = createCipheriv('aes-256-cbc', key, iv);
   const ct = Buffer.concat([c.update(value), c.final()]);
