@@ -57,12 +57,8 @@ export async function prepareIsolation(drv: QemuDriverState, live: DomainDef, li
   let cgroup: DomainCgroup | undefined;
   try {
     const spec = await mgr.processLaunch(guest);
-    const problems = await preflight(guest.paths, spec, { dacRelabel: drv.cfg.dynamicOwnership });
-    if (problems.length) throw preflightError(live.name, problems);
-    await mgr.setAllLabel(guest);
-    labelled = true;
-    // libvirt's qemuProcessMakeDir + domain path labelling: QEMU creates its monitor socket here and
-    // reads the master key, so both belong to its user.
+    // libvirt's qemuProcessMakeDir + domain path labelling: QEMU creates its monitor socket in the
+    // per-domain directory and reads the master key there, so both belong to its user.
     if (spec.uid !== (process.getuid?.() ?? 0) || spec.gid !== (process.getgid?.() ?? 0)) {
       for (const p of [libDir, ...extraFiles]) {
         try {
@@ -72,6 +68,10 @@ export async function prepareIsolation(drv: QemuDriverState, live: DomainDef, li
         }
       }
     }
+    const problems = await preflight(guest.paths, spec, { dacRelabel: drv.cfg.dynamicOwnership });
+    if (problems.length) throw preflightError(live.name, problems);
+    await mgr.setAllLabel(guest);
+    labelled = true;
     cgroup = await createGuestCgroup(
       { id: live.id, name: live.name, devices: guestDevicesFromDef(live), tuning: cgroupTuningFromDef(live) },
       cgroupOptions(drv),
