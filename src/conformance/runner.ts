@@ -183,7 +183,8 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
         // the active output of qemuxml2xmltest: parsed without the inactive flag (runtime ids
         // such as <domain id=…> and backing-store indexes are kept)
         const active = i === 1 || file.includes('-active.');
-        const def = parseCase(xml, copyCaps(baseCaps), active, env.host, env.cfg);
+        // qemuxml2xmltest does not restrict swtpm (swtpm: overrides are argv-only)
+        const def = parseCase(xml, copyCaps(baseCaps), active, { ...env.host, swtpmVersions: testHost().swtpmVersions }, env.cfg);
         let out: string;
         if (active) {
           out = formatDomainXML(def, { inactive: false });
