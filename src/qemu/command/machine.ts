@@ -6,6 +6,8 @@ import { getMachine } from '../caps/cache.js';
 import { isQ35, isI440fx } from '../domain/machine.js';
 import { pflashMachineProps } from './firmware.js';
 import { memoryMachineProps } from './memory.js';
+import { pcspkMachineProps } from './sound.js';
+import { ioapicMachineProps, launchSecurityMachineProps } from './misc.js';
 import { tcgTbCacheKiB, tsegBytes } from '../domain/features.js';
 import { type BuildCtx, add, escComma, hasCap, json } from './util.js';
 
@@ -50,6 +52,7 @@ export function buildMachine(ctx: BuildCtx): void {
   if (vmport) parts.push(`vmport=${vmport}`);
   const smm = featureState(def, 'smm');
   if (smm) parts.push(`smm=${smm}`);
+  parts.push(...ioapicMachineProps(def));
   if (def.memoryDumpCore) parts.push(`dump-guest-core=${def.memoryDumpCore}`);
   else parts.push(`dump-guest-core=${ctx.cfg.dumpGuestCore ? 'on' : 'off'}`);
   parts.push(...memoryMachineProps(ctx));
@@ -62,6 +65,8 @@ export function buildMachine(ctx: BuildCtx): void {
   parts.push(...pflashMachineProps(ctx));
   const hpet = def.clock.timers.find((t) => t.name === 'hpet');
   if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
+  parts.push(...launchSecurityMachineProps(def));
+  parts.push(...pcspkMachineProps(ctx));
   add(ctx, '-machine', parts.join(','));
   // TCG translation block cache size (<features><tcg><tb-cache>), in MiB
   const tb = ctx.def.features.find((f) => f.name === 'tcg')?.body.find((b) => b.local === 'tb-cache');

@@ -38,6 +38,14 @@ function codecProps(ctx: BuildCtx, s: SoundDef, c: SoundCodec): JsonProps {
   };
 }
 
+/** The PC speaker's backend is a machine property: pcspk-audiodev=audioN (first pcspk only). */
+export function pcspkMachineProps(ctx: BuildCtx): string[] {
+  const s = ctx.def.devices.sounds.find((x) => x.model === 'pcspk');
+  if (!s) return [];
+  const id = audioIdString(ctx.def, s.audioId);
+  return id ? [`pcspk-audiodev=${id}`] : [];
+}
+
 export function buildSounds(ctx: BuildCtx): void {
   for (const s of ctx.def.devices.sounds) {
     // The PC speaker is a machine property (pcspk-audiodev), not a -device.
