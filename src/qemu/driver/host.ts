@@ -20,6 +20,7 @@ export interface HostInit {
 
 export interface RealHost extends Host {
   readonly pretend: boolean;
+  masterKey(): Uint8Array;
   /** Closes this process's copies of fds passed to QEMU. */
   close(): void;
   /** Refuses UNIX socket paths the kernel cannot bind (over 107 bytes), with libvirt's text. */
@@ -38,6 +39,9 @@ function unsupportedHost(what: string): never {
 
 export function createHost(init: HostInit): RealHost {
   const opened: number[] = [];
+  // One master key per start: every secret the builders wrap (disks, chardev TLS, VNC, nvram…) and the
+  // master-key.aes file QEMU reads must use the same bytes.
+  const masterKey = new Uint8Array(randomBytes(32));
   const cfg = init.drv.cfg;
   return {
     pretend: init.pretend,
@@ -57,6 +61,7 @@ export function createHost(init: HostInit): RealHost {
     openVhostScsi: () => unsupportedHost('vhost-scsi'),
     fdGroups: {},
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    masterKey: () => masterKey,
     systemPageSizeKiB: 4,
     numaMaxNode: 0,
     hugetlbfs: cfg.hugetlbfs,

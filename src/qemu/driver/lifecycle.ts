@@ -130,7 +130,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
     if (cmd.args.some((a) => a.includes('master-key.aes'))) {
       // qemuDomainMasterKeyCreate: 32 random bytes QEMU reads as the secret that wraps other secrets.
       const key = join(libDir, 'master-key.aes');
-      await writeFile(key, host.randomBytes(32), { mode: 0o600 });
+      await writeFile(key, host.masterKey(), { mode: 0o600 });
       extraFiles.push(key);
     }
     iso = await prepareIsolation(drv, live, libDir, extraFiles);
