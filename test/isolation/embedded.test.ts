@@ -10,24 +10,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { guestCgroupPath } from '../../src/cgroup/index.js';
-import { type Connection, connect } from '../../src/index.js';
 import { DomainState } from '../../src/driver/constants.js';
+import { type Connection, connect } from '../../src/index.js';
 import type { QemuDriver } from '../../src/qemu/driver/index.js';
 import { guestInput } from '../../src/qemu/driver/isolation.js';
 import { AppArmorDriver, type SecLabel, SelinuxDriver, type SelinuxKernel } from '../../src/security/index.js';
 import { VirError } from '../../src/util/errors.js';
-import { CLI_PATH, REPO_ROOT, type TempRoot, ensureGuest, makeTempRoot } from '../helpers/guest.js';
+import { CLI_PATH, ensureGuest, makeTempRoot, REPO_ROOT, type TempRoot } from '../helpers/guest.js';
 import {
-  ORIG_GID,
-  ORIG_UID,
-  type Images,
   devicesCgroupOf,
   diskGuestXML,
   ensureTestUser,
   expectedDefaultAcl,
+  type Images,
   identity,
   isRoot,
   makeImages,
+  ORIG_GID,
+  ORIG_UID,
   owner,
   prepareEmbedRoot,
   qemuConf,

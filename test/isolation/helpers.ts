@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GUEST_INITRD, GUEST_KERNEL, guestDomainXML, xmlEscape } from '../helpers/guest.js';
-import { TEST_USER, ensureTestUser, procStatus, tempTree } from '../security/helpers.js';
+import { ensureTestUser, procStatus, TEST_USER, tempTree } from '../security/helpers.js';
 
-export { TEST_USER, ensureTestUser, procStatus, tempTree };
 export { isRoot, run, waitFor } from '../security/helpers.js';
+export { ensureTestUser, procStatus, TEST_USER, tempTree };
 
 /** The owner test images have before any guest uses them (not root, so a restore to root:root shows). */
 export const ORIG_UID = 4321;
