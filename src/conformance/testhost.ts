@@ -110,7 +110,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     monitorFd: 1729,
     monitorPath: (dir) => `${dir}/monitor.sock`,
     chardevListenFd: () => 1729,
-    chardevFileFd: (_p, _append) => undefined,
+    chardevFileFd: (_p, _append, kind) => (kind === 'log' ? 1751 : 1750),
     openTap: (ifname, queues) => {
       const fds: number[] = [];
       for (let i = 0; i < queues; i++) fds.push(3 + tap++);
@@ -122,6 +122,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
       return fds;
     },
     openVhostVsock: () => 6789,
+    vsockGuestCid: () => 42,
     openVdpa: () => 1732,
     openTpmPassthrough: () => ({ tpmFd: 1730, cancelFd: 1731 }),
     tpmCancelPath: () => '/sys/class/misc/tpm0/device/cancel',

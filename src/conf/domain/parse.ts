@@ -14,7 +14,6 @@ import { parseInput } from './devices/input.js';
 import { parseMemballoon } from './devices/memballoon.js';
 import { parseMemoryDevice } from './devices/memory.js';
 import { postParseMemory } from './memory.js';
-import { canonicalizeFeatures } from './features.js';
 import { parseNet } from './devices/net.js';
 import { parseRng } from './devices/rng.js';
 import { parseVideo } from './devices/video.js';
@@ -167,7 +166,6 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
         body: f.children.filter((c): c is XmlElement => c.kind === 'element'),
       });
     }
-    canonicalizeFeatures(def);
   }
   const cpuEl = child(root, 'cpu');
   if (cpuEl) def.cpu = parseCpu(cpuEl);
@@ -189,7 +187,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
 
   parseDevices(def, child(root, 'devices'), ctx);
   // virDomainDefParseBootOptions: HVM guests without any boot configuration boot from disk.
-  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0 && !def.os.kernel) {
+  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0) {
     const d = def.devices;
     const deviceBoot = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
     if (!deviceBoot) def.os.bootDevs.push('hd');

@@ -6,7 +6,11 @@ import type { BuildCtx, JsonProps } from './util.js';
 export function busAliasForPci(ctx: BuildCtx, bus: number): string {
   const c = ctx.def.devices.controllers.find((x) => x.type === 'pci' && x.index === bus);
   if (!c) return `pci.${bus}`;
-  return c.info.alias ?? controllerAlias(ctx.def, c);
+  const alias = c.info.alias ?? controllerAlias(ctx.def, c);
+  // a user alias on the built-in root bus never reaches QEMU: the bus keeps QEMU's own name
+  if (alias.startsWith('ua-') && c.model === 'pci-root') return 'pci.0';
+  if (alias.startsWith('ua-') && c.model === 'pcie-root') return 'pcie.0';
+  return alias;
 }
 
 export function addressProps(ctx: BuildCtx, info: DeviceInfo): JsonProps {
@@ -18,6 +22,7 @@ export function addressProps(ctx: BuildCtx, info: DeviceInfo): JsonProps {
       if (a.multifunction === 'on') out.multifunction = true;
       else if (a.multifunction === 'off') out.multifunction = false;
       out.addr = a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`;
+      if (info.acpiIndex) out['acpi-index'] = info.acpiIndex;
       return out;
     }
     case 'usb': {
@@ -32,8 +37,8 @@ export function addressProps(ctx: BuildCtx, info: DeviceInfo): JsonProps {
     }
     case 'isa': {
       const out: JsonProps = {};
-      if (a.iobase !== undefined) out.iobase = `0x${a.iobase.toString(16)}`;
-      if (a.irq !== undefined) out.irq = `0x${a.irq.toString(16)}`;
+      if (a.iobase !== undefined) out.iobase = a.iobase;
+      if (a.irq) out.irq = a.irq;
       return out;
     }
     default:

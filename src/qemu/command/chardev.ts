@@ -3,14 +3,15 @@
 import type { ChrDef, ChrSource } from '../../conf/domain/devices/chardev.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { addressProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, addFdSet, escComma } from './util.js';
+import { chardevHasTls } from '../domain/chardev.js';
+import { type BuildCtx, type JsonProps, add, addDevice, addFdSet, escComma, json } from './util.js';
 
 /** -chardev value for a source; `id` is the chardev id (char<alias>). */
 export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: string): string {
   const parts: string[] = [];
   const logParts = (): void => {
     if (src.logFile) {
-      const fd = ctx.host.chardevFileFd(src.logFile, true);
+      const fd = ctx.host.chardevFileFd(src.logFile, true, 'log');
       const p = fd !== undefined ? addFdSet(ctx, fd, `${alias}-log`) : src.logFile;
       parts.push(`logfile=${escComma(p)}`);
       parts.push(`logappend=${fd !== undefined ? 'on' : src.logAppend ?? 'off'}`);
@@ -29,7 +30,7 @@ export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: str
       logParts();
       break;
     case 'file': {
-      const fd = ctx.host.chardevFileFd(src.path ?? '', src.append === 'on');
+      const fd = ctx.host.chardevFileFd(src.path ?? '', src.append === 'on', 'source');
       const path = fd !== undefined ? addFdSet(ctx, fd, `${alias}-source`) : src.path ?? '';
       parts.push('file', `id=${id}`, `path=${escComma(path)}`);
       if (fd !== undefined) parts.push('append=on');
@@ -42,7 +43,7 @@ export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: str
       logParts();
       break;
     case 'udp':
-      parts.push('udp', `id=${id}`, `host=${src.host ?? ''}`, `port=${src.service ?? ''}`, `localaddr=${src.bindHost ?? ''}`, `localport=${src.bindService ?? ''}`);
+      parts.push('udp', `id=${id}`, `host=${src.host ?? ''}`, `port=${src.service ?? ''}`, `localaddr=${src.bindHost ?? ''}`, `localport=${src.bindService ?? '0'}`);
       logParts();
       break;
     case 'tcp': {
@@ -50,6 +51,7 @@ export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: str
       if (src.protocol === 'telnet') parts.push('telnet=on');
       if (src.listen) parts.push('server=on', 'wait=off');
       if (src.reconnect?.enabled === 'yes') parts.push(`reconnect=${src.reconnect.timeout ?? 0}`);
+      if (chardevHasTls(src, ctx.cfg)) parts.push(`tls-creds=${chardevTlsObjects(ctx, src, id)}`);
       logParts();
       break;
     }
@@ -77,6 +79,22 @@ export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: str
   return parts.join(',');
 }
 
+/** The secret and tls-creds-x509 objects of a TLS chardev (client endpoints always verify the peer). */
+function chardevTlsObjects(ctx: BuildCtx, src: ChrSource, charId: string): string {
+  const alias = `obj${charId}_tls0`;
+  const sec = src.tlsSecret;
+  if (sec) add(ctx, '-object', json({ 'qom-type': 'secret', id: sec.alias, data: sec.ciphertext, keyid: 'masterKey0', iv: sec.iv, format: 'base64' }));
+  add(ctx, '-object', json({
+    'qom-type': 'tls-creds-x509',
+    id: alias,
+    dir: ctx.cfg.chardevTLSx509certdir,
+    endpoint: src.listen ? 'server' : 'client',
+    'verify-peer': src.listen ? ctx.cfg.chardevTLSx509verify : true,
+    passwordid: sec?.alias,
+  }));
+  return alias;
+}
+
 function addChardev(ctx: BuildCtx, c: ChrDef): string {
   const alias = c.info.alias ?? '';
   const id = `char${alias}`;
@@ -88,7 +106,7 @@ function serialProps(ctx: BuildCtx, s: ChrDef, chardev: string): JsonProps | und
   const model = s.targetModel ?? 'isa-serial';
   switch (model) {
     case 'isa-serial':
-      return { driver: 'isa-serial', chardev, id: s.info.alias, ...(s.info.address?.type === 'isa' ? addressProps(ctx, s.info) : { index: s.targetPort ?? 0 }) };
+      return { driver: 'isa-serial', chardev, id: s.info.alias, index: s.targetPort ?? 0, ...addressProps(ctx, s.info) };
     case 'usb-serial':
       return { driver: 'usb-serial', chardev, id: s.info.alias, ...addressProps(ctx, s.info) };
     case 'pci-serial':

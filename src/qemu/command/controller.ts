@@ -3,7 +3,7 @@
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { isQ35 } from '../domain/machine.js';
 import { addressProps, acpiIndexProps } from './address.js';
-import { type BuildCtx, type JsonProps, addDevice } from './util.js';
+import { type BuildCtx, type JsonProps, add, addDevice } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 const ORDER = ['pci', 'usb', 'scsi', 'ide', 'sata', 'fdc', 'virtio-serial', 'ccid', 'isa'];
@@ -118,6 +118,15 @@ export function controllerProps(ctx: BuildCtx, c: ControllerDef): JsonProps | un
     }
     default:
       return undefined;
+  }
+}
+
+/** qemuBuildGlobalControllerCommandLine: root bus ACPI hotplug switches as -global. */
+export function buildGlobalControllers(ctx: BuildCtx): void {
+  for (const c of ctx.def.devices.controllers) {
+    const hp = c.type === 'pci' ? c.target?.hotplug : undefined;
+    if (hp === undefined) continue;
+    if (c.model === 'pci-root') add(ctx, '-global', `PIIX4_PM.acpi-root-pci-hotplug=${hp}`);
   }
 }
 

@@ -42,13 +42,15 @@ export interface Host {
    * A file opened on behalf of QEMU for a file chardev / chardev log (passed through an fdset);
    * undefined lets QEMU open the path itself.
    */
-  chardevFileFd(path: string, append: boolean): number | undefined;
+  chardevFileFd(path: string, append: boolean, kind?: 'source' | 'log'): number | undefined;
   /** tap fds for a tap-backed NIC (one per queue) and the chosen ifname. */
   openTap(ifname: string | undefined, queues: number): { fds: number[]; ifname: string };
   /** vhost-net fds (one per queue). */
   openVhostNet(queues: number): number[];
   /** vhost-vsock fd. */
   openVhostVsock(): number;
+  /** A free guest CID for <cid auto='yes'/> (libvirt probes from 3 upwards); default 3. */
+  vsockGuestCid?(): number;
   /** vDPA device fd. */
   openVdpa(path: string): number;
   /** TPM passthrough device and cancel fds. */

@@ -5,7 +5,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { QemuDriverConfig } from '../config.js';
 import { effectiveCaps } from '../domain/prepare.js';
 import { buildChannels, buildConsoles, buildParallels, buildSerials } from './chardev.js';
-import { buildControllers } from './controller.js';
+import { buildControllers, buildGlobalControllers } from './controller.js';
 import { buildInputs, buildMemballoon, buildRngs, buildVmgenid, buildWatchdogs } from './devices.js';
 import { buildAudio } from './audio.js';
 import { buildGraphics } from './graphics.js';
@@ -26,6 +26,7 @@ import { buildIOThreads } from './iothread.js';
 import { buildMemory, buildMemoryDevices } from './memory.js';
 import { buildNets } from './net.js';
 import { buildNuma } from './numa.js';
+import { buildIommu, buildLaunchSecurity, buildPanics, buildShmems, buildVmcoreinfo, buildVsock } from './misc.js';
 import { type BuildCtx, add, shortName } from './util.js';
 
 export type { Host } from './host.js';
@@ -62,6 +63,8 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['clock', buildClock],
   ['pm', buildPM],
   ['boot', buildBoot],
+  ['iommu', buildIommu],
+  ['global-controllers', buildGlobalControllers],
   ['controllers', buildControllers],
   ['memory-devices', buildMemoryDevices],
   ['disks', buildDisks],
@@ -80,8 +83,13 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['hostdevs', buildHostdevs],
   ['memballoon', buildMemballoon],
   ['rngs', buildRngs],
+  ['vmcoreinfo', buildVmcoreinfo],
+  ['launch-security', buildLaunchSecurity],
   ['qemu-commandline', buildQemuCommandline],
   ['sandbox', buildSandbox],
+  ['panic', buildPanics],
+  ['shmem', buildShmems],
+  ['vsock', buildVsock],
   ['sounds', buildSounds],
   ['msg', buildMsg],
 ];

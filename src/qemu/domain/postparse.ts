@@ -11,6 +11,7 @@ import type { DomainDef } from '../../conf/domain/types.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignAddresses } from './address.js';
+import { miscDevicesPostParse } from './misc.js';
 import { assignMemorySlots } from './memory.js';
 import { firmwareNvramPostParse } from './firmware.js';
 import { isQ35, isI440fx } from './machine.js';
@@ -112,8 +113,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   addDefaultAudioBackend(def, opts.cfg, opts.env ?? {});
   addImplicitVideo(def);
   // default CPU
-  // qemuDomainDefSetDefaultCPU: a custom-mode CPU without a model gets the machine's default model
-  if (!def.cpu || ((def.cpu.mode ?? 'custom') === 'custom' && !def.cpu.model)) {
+  if (!def.cpu || (!def.cpu.mode && !def.cpu.model && def.cpu.features.length === 0 && !def.cpu.topology && !def.cpu.numa)) {
     const model = def.os.machine ? machineDefaultCpuModel(caps, accel, def.os.machine) : undefined;
     if (model && (def.os.arch === 'x86_64' || def.os.arch === 'i686')) {
       def.cpu = { ...(def.cpu ?? { features: [] }), mode: 'custom', match: 'exact', check: 'none', model, fallback: 'forbid' };
@@ -174,6 +174,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     const h = Buffer.from(b).toString('hex');
     def.genid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
+  miscDevicesPostParse(def);
   assignVirtioSerialAddresses(def);
   assignAddresses(def, caps);
   assignMemorySlots(def);

@@ -13,6 +13,7 @@ import { updateGuestCpu } from './cpu.js';
 import { prepareAllowReboot } from './features.js';
 import { prepareDiskStorage } from './storage.js';
 import { prepareFirmware } from './firmware.js';
+import { prepareChardevs } from './chardev.js';
 import { assignUsbAddresses } from './usb.js';
 import type { StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
@@ -73,6 +74,7 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   assignBootIndices(d);
   prepareDiskStorage(d, host, cfg);
   prepareFirmware(d, host, cfg);
+  prepareChardevs(d, host, cfg);
   // graphics listens/ports/render nodes/TLS, vhost-user GPUs
   prepareGraphics(d, host, cfg, `${cfg.libDir}/domain-${shortName(d)}`);
   prepareVideos(d, host);

@@ -8,6 +8,7 @@ import { qemuValidateFilesystems } from './fs.js';
 import { qemuValidateHostdevs } from './hostdev.js';
 import { qemuValidateDisks } from './disk.js';
 import { isQ35 } from './machine.js';
+import { qemuValidateMiscDevices } from './misc.js';
 import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
 import { validateTseg } from './features.js';
@@ -18,6 +19,7 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   qemuValidateTpms(def, host);
   qemuValidateFilesystems(def);
   qemuValidateHostdevs(def);
+  qemuValidateMiscDevices(def, caps);
   void caps;
   const d = def.devices;
   qemuValidateDisks(def, caps);
