@@ -14,6 +14,7 @@ import { parseInput } from './devices/input.js';
 import { parseMemballoon } from './devices/memballoon.js';
 import { parseMemoryDevice } from './devices/memory.js';
 import { postParseMemory } from './memory.js';
+import { canonicalizeFeatures } from './features.js';
 import { parseNet } from './devices/net.js';
 import { parseRng } from './devices/rng.js';
 import { parseVideo } from './devices/video.js';
@@ -166,6 +167,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
         body: f.children.filter((c): c is XmlElement => c.kind === 'element'),
       });
     }
+    canonicalizeFeatures(def);
   }
   const cpuEl = child(root, 'cpu');
   if (cpuEl) def.cpu = parseCpu(cpuEl);

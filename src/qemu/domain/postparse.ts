@@ -113,7 +113,8 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   addDefaultAudioBackend(def, opts.cfg, opts.env ?? {});
   addImplicitVideo(def);
   // default CPU
-  if (!def.cpu || (!def.cpu.mode && !def.cpu.model && def.cpu.features.length === 0 && !def.cpu.topology && !def.cpu.numa)) {
+  // qemuDomainDefSetDefaultCPU: a custom-mode CPU without a model gets the machine's default model
+  if (!def.cpu || ((def.cpu.mode ?? 'custom') === 'custom' && !def.cpu.model)) {
     const model = def.os.machine ? machineDefaultCpuModel(caps, accel, def.os.machine) : undefined;
     if (model && (def.os.arch === 'x86_64' || def.os.arch === 'i686')) {
       def.cpu = { ...(def.cpu ?? { features: [] }), mode: 'custom', match: 'exact', check: 'none', model, fallback: 'forbid' };
