@@ -10,6 +10,7 @@ import type { VideoDef } from '../../conf/domain/devices/video.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import type { Host } from '../command/host.js';
+import { shortName } from '../command/util.js';
 import type { QemuDriverConfig } from '../config.js';
 
 /** The QEMU_AUDIO_DRV names (qemuAudioDriver) and the <audio type> they stand for. */
@@ -142,9 +143,18 @@ export function videoPostParse(def: DomainDef): void {
       v.ram ??= 65536;
       v.vgamem ??= 16384;
     }
+    // (V)RAM sizes are rounded up to a power of two
+    if (v.ram) v.ram = pow2(v.ram);
+    if (v.vram) v.vram = pow2(v.vram);
     v.heads ??= 1;
     if (i === 0) v.primary = true;
   });
+}
+
+function pow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
 }
 
 function defaultVideoRam(def: DomainDef, v: VideoDef): number | undefined {
@@ -193,6 +203,11 @@ export function prepareGraphics(def: DomainDef, host: Host, cfg: QemuDriverConfi
         if (opts.allocatePorts) opts.allocatePorts(g);
         else pretendPorts(g, cfg);
       }
+    }
+    // D-Bus display: the per-VM bus of the driver's dbus daemon (qemuDBusGetAddress)
+    if (g.type === 'dbus' && !g.p2p && !g.address) {
+      g.address = `unix:path=${cfg.dbusStateDir}/${shortName(def)}-dbus.sock`;
+      g.addressFromConfig = true;
     }
     // DRM render node for OpenGL
     if ((g.type === 'spice' && g.gl === 'yes' && !g.rendernode) || (g.type === 'egl-headless' && !g.rendernode) || (g.type === 'dbus' && g.gl === 'yes' && !g.rendernode)) {

@@ -76,6 +76,8 @@ export interface GraphicsDef {
   multiUser?: boolean;
   /** dbus */
   address?: string;
+  /** The dbus address was generated at start (not formatted). */
+  addressFromConfig?: boolean;
   p2p?: boolean;
   /** vnc/dbus <audio id=…/> */
   audioId?: number;
@@ -386,8 +388,8 @@ export function formatGraphics(g: GraphicsDef, ctx: FormatCtx): OutElement {
       attrs.push(...authAttrs(g, ctx));
       break;
     case 'dbus':
-      if (g.address) attrs.push(['address', g.address]);
       if (g.p2p) attrs.push(['p2p', 'yes']);
+      if (g.address && !g.addressFromConfig) attrs.push(['address', g.address]);
       break;
     case 'egl-headless':
       break;
