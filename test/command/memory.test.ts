@@ -1,0 +1,204 @@
+// Memory, NUMA, CPU and IOThread rules the visible conformance corpus does not pin down on its own:
+// NUMA distances and legacy mem=, file-backed RAM, memory locking and merging, virtio-pmem, the
+// hotplug/hugepage errors, restrictive numatune, host-passthrough migratability, IOThread ids,
+// -no-reboot at a real start, TSEG formatting and the default CPU for topology-only <cpu>.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { formatDomainXML, parseDomainXML } from '../../src/conf/domain/index.js';
+import { formatBitmap, parseBitmap } from '../../src/conf/domain/numa.js';
+import { loadCapsCache, stripMachineAliases } from '../../src/qemu/caps/cache.js';
+import { buildCommandLine } from '../../src/qemu/command/index.js';
+import { qemuPostParse } from '../../src/qemu/domain/postparse.js';
+import { prepareDomainForStart } from '../../src/qemu/domain/prepare.js';
+import { qemuValidate } from '../../src/qemu/domain/validate.js';
+import { mockRandomBytes, testConfig, testHost } from '../../src/conformance/testhost.js';
+
+const root = new URL('../../..', import.meta.url).pathname;
+const caps = stripMachineAliases(
+  loadCapsCache(readFileSync(join(root, '..', 'shared', 'conformance', 'qemucapabilitiesdata', 'caps_8.0.0.x86_64.xml'), 'utf8')),
+);
+
+interface Dom {
+  head?: string;
+  cpu?: string;
+  devices?: string;
+  machine?: string;
+  memory?: string;
+  vcpus?: number;
+  lifecycle?: string;
+}
+
+function domain(d: Dom): string {
+  return `<domain type='qemu'><name>t</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>${d.memory ?? '<memory>219136</memory>'}
+<vcpu>${d.vcpus ?? 2}</vcpu>${d.head ?? ''}<os><type arch='x86_64' machine='${d.machine ?? 'pc'}'>hvm</type></os>${d.cpu ?? ''}${d.lifecycle ?? ''}
+<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>${d.devices ?? ''}<memballoon model='none'/></devices></domain>`;
+}
+
+function parse(xml: string) {
+  return parseDomainXML(xml, {
+    postParse: (d) => qemuPostParse(d, caps, { randomBytes: mockRandomBytes }),
+    validate: (d) => qemuValidate(d, caps),
+  });
+}
+
+function argv(xml: string, pretend = true): string[] {
+  const def = parse(xml);
+  def.id = -1;
+  const host = testHost();
+  const cfg = testConfig();
+  const live = prepareDomainForStart(def, caps, host, cfg, { pretend });
+  return buildCommandLine(live, caps, host, cfg).argv;
+}
+
+function after(args: string[], opt: string): string[] {
+  return args.flatMap((a, i) => (args[i - 1] === opt ? [a] : []));
+}
+
+const twoCells = `<cpu><numa>
+  <cell id='0' cpus='0' memory='110592'><distances><sibling id='0' value='10'/><sibling id='1' value='21'/></distances></cell>
+  <cell id='1' cpus='1' memory='108544'/>
+</numa></cpu>`;
+
+test('bitmaps parse with ranges and exclusions and format as ranges', () => {
+  assert.deepEqual(parseBitmap('0-3,^2,7'), [0, 1, 3, 7]);
+  assert.equal(formatBitmap([5, 1, 2, 3, 9]), '1-3,5,9');
+  assert.throws(() => parseBitmap('1-x'));
+});
+
+test('NUMA distances: once one is set, every pair is listed (10 local, 20 remote by default)', () => {
+  const numa = after(argv(domain({ cpu: twoCells })), '-numa');
+  assert.deepEqual(numa.slice(2), [
+    'dist,src=0,dst=0,val=10',
+    'dist,src=0,dst=1,val=21',
+    'dist,src=1,dst=0,val=20',
+    'dist,src=1,dst=1,val=10',
+  ]);
+  assert.deepEqual(numa.slice(0, 2), ['node,nodeid=0,cpus=0,memdev=ram-node0', 'node,nodeid=1,cpus=1,memdev=ram-node1']);
+});
+
+test('machines that still take -numa mem= use it when no backend is needed', () => {
+  const args = argv(domain({ cpu: twoCells, machine: 'pc-i440fx-2.3' }));
+  assert.deepEqual(after(args, '-numa').slice(0, 2), ['node,nodeid=0,cpus=0,mem=108', 'node,nodeid=1,cpus=1,mem=106']);
+  assert.ok(!args.some((a) => a.includes('ram-node')));
+  // ... but a per-node memnode forces backends for every node
+  const withTune = argv(domain({ cpu: twoCells, machine: 'pc-i440fx-2.3', head: "<numatune><memnode cellid='1' mode='interleave' nodeset='2-3'/></numatune>" }));
+  const objs = after(withTune, '-object').map((o) => JSON.parse(o));
+  assert.deepEqual(objs.filter((o) => o.id?.startsWith('ram-node')).map((o) => [o.id, o['host-nodes'], o.policy]), [
+    ['ram-node0', undefined, undefined],
+    ['ram-node1', [2, 3], 'interleave'],
+  ]);
+});
+
+test('file-backed RAM lives in the memory backing dir; locked memory and nosharepages', () => {
+  const args = argv(domain({ head: "<memoryBacking><nosharepages/><locked/><source type='file'/><access mode='shared'/></memoryBacking>" }));
+  const ram = JSON.parse(after(args, '-object').find((o) => o.includes('pc.ram')) ?? '{}');
+  assert.equal(ram['qom-type'], 'memory-backend-file');
+  assert.equal(ram['mem-path'], '/var/lib/libvirt/qemu/ram/-1-t/pc.ram');
+  assert.equal(ram.share, true);
+  assert.equal(ram['x-use-canonical-path-for-ramblock-id'], false);
+  assert.deepEqual(after(args, '-overcommit'), ['mem-lock=on']);
+  assert.match(after(args, '-machine')[0], /,dump-guest-core=off,mem-merge=off,/);
+});
+
+test('virtio-pmem: file backend without preallocation, PCI device without a node', () => {
+  const args = argv(
+    domain({
+      head: "<maxMemory slots='4' unit='KiB'>4194304</maxMemory>",
+      cpu: "<cpu><numa><cell id='0' cpus='0-1' memory='219136'/></numa></cpu>",
+      memory: '',
+      devices: "<memory model='virtio-pmem' access='shared'><source><path>/tmp/pmem</path></source><target><size unit='KiB'>524288</size></target></memory>",
+    }),
+  );
+  const obj = JSON.parse(after(args, '-object').find((o) => o.includes('memvirtiopmem0')) ?? '{}');
+  assert.deepEqual(obj, { 'qom-type': 'memory-backend-file', id: 'memvirtiopmem0', 'mem-path': '/tmp/pmem', share: true, size: 536870912 });
+  const dev = JSON.parse(after(args, '-device').find((o) => o.includes('virtio-pmem-pci')) ?? '{}');
+  assert.equal(dev.memdev, 'memvirtiopmem0');
+  assert.equal(dev.node, undefined);
+  assert.equal(dev.bus, 'pci.0');
+  assert.match(after(args, '-m')[0], /^size=219136k,slots=4,maxmem=4194304k$/);
+});
+
+test('memory hotplug needs maxMemory and a NUMA node; DIMM slots are assigned at define', () => {
+  const dimm = "<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target></memory>";
+  assert.throws(() => parse(domain({ devices: dimm })), /cannot use\/hotplug a memory device when domain 'maxMemory' is not defined/);
+  assert.throws(
+    () => parse(domain({ head: "<maxMemory slots='2' unit='KiB'>1048576</maxMemory>" })),
+    /At least one numa node has to be configured when enabling memory hotplug/,
+  );
+  const def = parse(
+    domain({
+      head: "<maxMemory slots='2' unit='KiB'>1048576</maxMemory>",
+      cpu: "<cpu><numa><cell id='0' cpus='0-1' memory='219136'/></numa></cpu>",
+      memory: '',
+      devices: dimm.replace('</memory>', "<address type='dimm' slot='0'/></memory>") + dimm,
+    }),
+  );
+  // total memory without <memory>: NUMA cells plus modules
+  assert.equal(def.memory, 219136 + 2 * 131072);
+  const xml = formatDomainXML(def, { inactive: true });
+  assert.match(xml, /<address type='dimm' slot='0'\/>[\s\S]*<address type='dimm' slot='1'\/>/);
+});
+
+test('a hugepage size without a hugetlbfs mount fails at build time', () => {
+  assert.throws(
+    () => argv(domain({ head: "<memoryBacking><hugepages><page size='16' unit='MiB'/></hugepages></memoryBacking>" })),
+    /Unable to find any usable hugetlbfs mount for 16384 KiB/,
+  );
+  // a "huge" page of the system page size means no huge pages
+  const args = argv(domain({ head: "<memoryBacking><hugepages><page size='4' unit='KiB'/></hugepages></memoryBacking>" }));
+  assert.match(after(args, '-object').find((o) => o.includes('pc.ram')) ?? '', /memory-backend-ram/);
+});
+
+test('restrictive numatune binds nothing on the command line; unavailable host nodes are refused', () => {
+  const args = argv(domain({ head: "<numatune><memory mode='restrictive' nodeset='1'/></numatune>" }));
+  assert.deepEqual(JSON.parse(after(args, '-object').find((o) => o.includes('pc.ram')) ?? '{}'), {
+    'qom-type': 'memory-backend-ram',
+    id: 'pc.ram',
+    size: 224395264,
+  });
+  assert.throws(() => argv(domain({ head: "<numatune><memory mode='strict' nodeset='8'/></numatune>" })), /no numa node set is available at bit 8/);
+});
+
+test('host-passthrough CPUs state their migratability; Hyper-V features follow libvirt\'s order', () => {
+  const args = argv(
+    domain({
+      head: "<features><hyperv><vendor_id state='on' value='KVM Hv'/><relaxed state='on'/><spinlocks state='on' retries='8191'/></hyperv></features>",
+      cpu: "<cpu mode='host-passthrough'/>",
+    }),
+  );
+  assert.deepEqual(after(args, '-cpu'), ['host,migratable=on,hv-relaxed=on,hv-spinlocks=0x1fff,hv-vendor-id=KVM Hv']);
+});
+
+test('IOThread ids: explicit ones first, then the lowest free ids up to the count', () => {
+  const args = argv(domain({ head: "<iothreads>3</iothreads><iothreadids><iothread id='2'/></iothreadids>" }));
+  assert.deepEqual(
+    after(args, '-object').filter((o) => o.includes('iothread')).map((o) => JSON.parse(o).id),
+    ['iothread2', 'iothread1', 'iothread3'],
+  );
+});
+
+test('-no-reboot comes from process start when every lifecycle action destroys, not from a pretend build', () => {
+  const lc = '<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>';
+  assert.ok(!argv(domain({ lifecycle: lc }), true).includes('-no-reboot'));
+  assert.ok(argv(domain({ lifecycle: lc }), false).includes('-no-reboot'));
+  assert.ok(!argv(domain({ lifecycle: lc.replace('<on_crash>destroy', '<on_crash>restart') }), false).includes('-no-reboot'));
+});
+
+test('SMM TSEG is formatted in MiB; a topology-only <cpu> gets the default model', () => {
+  const def = parse(
+    domain({
+      machine: 'q35',
+      head: "<features><smm state='on'><tseg unit='KiB'>49152</tseg></smm></features>",
+      cpu: "<cpu><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>",
+    }),
+  );
+  const xml = formatDomainXML(def, { inactive: true });
+  assert.match(xml, /<tseg unit='MiB'>48<\/tseg>/);
+  assert.match(xml, /<cpu mode='custom' match='exact' check='none'>\s*<model fallback='forbid'>qemu64<\/model>\s*<topology/);
+  assert.throws(
+    () => parse(domain({ machine: 'q35', head: "<features><smm state='on'><tseg unit='KiB'>1000</tseg></smm></features>" })),
+    /SMM TSEG size must be divisible by 1 MiB/,
+  );
+});
