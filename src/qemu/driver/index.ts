@@ -20,6 +20,7 @@ import type {
 import {
   DefinedDetail,
   DomainCreateFlags,
+  DomainDefineFlags,
   DomainDestroyFlags,
   DomainShutdownFlags,
   DomainState,
@@ -33,6 +34,7 @@ import {
   SuspendedDetail,
   UndefinedDetail,
 } from '../../driver/constants.js';
+import { validateDomainSchema } from '../../conf/schema.js';
 import { readNodeInfo as readHostNodeInfo } from '../../host/nodeinfo.js';
 import { formatPreflight, type PreflightProblem } from '../../security/index.js';
 import { ErrorCode, ErrorDomain, invalidArg, operationInvalid, VirError, virError } from '../../util/errors.js';
@@ -210,6 +212,7 @@ export class QemuDriver implements HypervisorDriver {
   async defineXML(xml: string, flags = 0): Promise<DomainRef> {
     checkFlags(flags, 1, 'qemuDomainDefineXMLFlags');
     const st = this.st;
+    if (flags & DomainDefineFlags.VALIDATE) await validateDomainSchema(xml);
     const { def } = await st.parseNew(xml);
     const existing = st.domains.checkDuplicate(def.name, def.uuid);
     if (existing) {
@@ -276,6 +279,7 @@ export class QemuDriver implements HypervisorDriver {
     const F = DomainCreateFlags;
     checkFlags(flags, F.START_PAUSED | F.START_AUTODESTROY | F.START_BYPASS_CACHE | F.START_VALIDATE | F.START_RESET_NVRAM, 'qemuDomainCreateXML');
     const st = this.st;
+    if (flags & F.START_VALIDATE) await validateDomainSchema(xml);
     const { def } = await st.parseNew(xml);
     const existing = st.domains.checkDuplicate(def.name, def.uuid);
     if (existing) {
