@@ -197,3 +197,11 @@ test('round trip: a VNC socket generated under the driver libDir is dropped at d
   const kept = define(domain(`<graphics type='vnc' socket='/run/x.sock'/>`));
   assert.deepEqual(kept.devices.graphics[0].listens, [{ type: 'socket', socket: '/run/x.sock' }]);
 });
+
+test('usb redirection: chardev backend, spicevmc defaults to usbredir, redirfilter rules and boot index', () => {
+  const { argv } = build(domain(`<graphics type='spice' autoport='no'/><redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>
+<redirfilter><usbdev class='0x08' vendor='0x15E1' product='0x2007' version='1.10' allow='yes'/><usbdev allow='no'/></redirfilter>`));
+  assert.deepEqual(after(argv, '-chardev').slice(-1), ['spicevmc,id=charredir0,name=usbredir']);
+  const r = devices(argv).find((x) => x.driver === 'usb-redir');
+  assert.deepEqual(r, { driver: 'usb-redir', chardev: 'charredir0', id: 'redir0', filter: '0x08:0x15E1:0x2007:0x0110:1|-1:-1:-1:-1:0', bootindex: 1, bus: 'usb.0', port: '1' });
+});

@@ -11,6 +11,7 @@ import { buildAudio } from './audio.js';
 import { buildGraphics } from './graphics.js';
 import { buildVideos } from './video.js';
 import { buildSounds } from './sound.js';
+import { buildRedirdevs } from './redirdev.js';
 import { buildDisks, buildManagedPR } from './disk.js';
 import { buildLoader, buildPflash } from './firmware.js';
 import { buildFilesystems } from './fs.js';
@@ -83,6 +84,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['hostdevs', buildHostdevs],
   ['memballoon', buildMemballoon],
   ['rngs', buildRngs],
+  ['redirdevs', buildRedirdevs],
   ['vmcoreinfo', buildVmcoreinfo],
   ['launch-security', buildLaunchSecurity],
   ['qemu-commandline', buildQemuCommandline],
