@@ -34,7 +34,7 @@ after(async () => {
   }
 });
 
-const run = (...args: string[]) => tsvirt(['-c', root.uri, ...args]);
+const run = (...args: string[]) => tsvirt(['-c', root.uri, ...args], undefined, 150_000);
 
 async function defineAndStart(name: string, xml: string): Promise<boolean> {
   const file = join(root.path, `${name}.xml`);
@@ -83,7 +83,7 @@ async function stateOf(name: string): Promise<string> {
   return r.stdout.trim();
 }
 
-describe('a guest driven through the CLI', { timeout: 240_000 }, () => {
+describe('a guest driven through the CLI', { timeout: 900_000 }, () => {
   test('define, start, ready line, QMP, ACPI shutdown', async (t) => {
     const serial = join(root.path, 'acpi.serial');
     const xml = guestDomainXML({ name: 'e2e-acpi', serial: 'file', serialPath: serial });
