@@ -82,9 +82,10 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['videos', buildVideos],
   ['watchdogs', buildWatchdogs],
   ['hostdevs', buildHostdevs],
+  ['sounds', buildSounds],
   ['memballoon', buildMemballoon],
-  ['rngs', buildRngs],
   ['redirdevs', buildRedirdevs],
+  ['rngs', buildRngs],
   ['vmcoreinfo', buildVmcoreinfo],
   ['launch-security', buildLaunchSecurity],
   ['qemu-commandline', buildQemuCommandline],
@@ -92,7 +93,6 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['panic', buildPanics],
   ['shmem', buildShmems],
   ['vsock', buildVsock],
-  ['sounds', buildSounds],
   ['msg', buildMsg],
 ];
 
