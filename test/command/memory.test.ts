@@ -202,3 +202,29 @@ test('SMM TSEG is formatted in MiB; a topology-only <cpu> gets the default model
     /SMM TSEG size must be divisible by 1 MiB/,
   );
 });
+
+test('NUMA and numatune validation: ids, overlapping CPUs, memnodes, virtio-mem sizes', () => {
+  const cells = (a: string, b: string) => `<cpu><numa><cell id='0' cpus='${a}' memory='109568'/><cell id='1' cpus='${b}' memory='109568'/></numa></cpu>`;
+  assert.throws(() => parse(domain({ cpu: cells('0-1', '1') })), /NUMA cells 0 and 1 have overlapping vCPU ids/);
+  assert.throws(() => parse(domain({ cpu: cells('0', '2') })), /CPU IDs in <numa> exceed the <vcpu> count/);
+  assert.throws(() => parse(domain({ cpu: cells('0', '1').replace("id='1'", "id='2'") })), /Exactly one 'cell' element per guest NUMA cell/);
+  assert.throws(() => parse(domain({ head: "<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>" })), /Element 'memnode' is invalid without any guest NUMA cells/);
+  assert.throws(
+    () => parse(domain({ cpu: cells('0', '1'), head: "<numatune><memnode cellid='2' mode='strict' nodeset='0'/></numatune>" })),
+    /Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell/,
+  );
+  // disordered but complete ids are stored in id order
+  const def = parse(domain({ cpu: "<cpu><numa><cell id='1' cpus='1' memory='109568'/><cell id='0' cpus='0' memory='109568'/></numa></cpu>" }));
+  assert.deepEqual(def.cpu?.numa?.cells.map((c) => c.cpus), ['0', '1']);
+  const vmem = (block: number, req: number) =>
+    domain({
+      head: "<maxMemory slots='4' unit='KiB'>4194304</maxMemory>",
+      cpu: "<cpu><numa><cell id='0' cpus='0-1' memory='219136'/></numa></cpu>",
+      memory: '',
+      devices: `<memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node><block unit='KiB'>${block}</block><requested unit='KiB'>${req}</requested></target></memory>`,
+    });
+  assert.throws(() => parse(vmem(3072, 0)), /block size must be a power of two/);
+  assert.throws(() => parse(vmem(1024, 0)), /block size too small, must be at least 2048KiB/);
+  assert.throws(() => parse(vmem(2048, 1000)), /requested size must be an integer multiple of block size/);
+  assert.ok(parse(vmem(2048, 4096)));
+});

@@ -135,6 +135,8 @@ export function hasMemoryHotplug(def: DomainDef): boolean {
  * checks of the hotplug settings.
  */
 export function postParseMemory(def: DomainDef, memorySpecified: boolean): void {
+  // cells are kept in id order (libvirt stores them indexed by id)
+  def.cpu?.numa?.cells.sort((a, b) => a.id - b.id);
   const numaMem = numaCells(def).reduce((s, c) => s + c.memory, 0);
   const hot = hotplugMemory(def);
   if (!memorySpecified && numaMem) def.memory = numaMem + hot;
@@ -164,10 +166,89 @@ export function validateMemtune(def: DomainDef): void {
     const beyond = hp.nodes.find((n) => n > last);
     if (beyond !== undefined) throw xmlDetail(`hugepages: node ${beyond} not found`);
   });
-  const nt = numatuneOf(def);
-  for (const cellid of nt.memnodes.keys()) {
-    if (cellid >= numaCells(def).length) {
-      throw unsupported(`Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell`);
+  validateNumatune(def);
+  validateNumaCells(def);
+  for (const m of def.devices.memories) validateMemoryDevice(m);
+}
+
+/** virDomainNumatuneParseXML / virDomainNumatuneNodeParseXML checks. */
+function validateNumatune(def: DomainDef): void {
+  const nt = def.raw.numatune?.[0];
+  if (!nt) return;
+  const ncells = numaCells(def).length;
+  const mem = child(nt, 'memory');
+  if (mem) {
+    const mode = attr(mem, 'mode');
+    if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw xmlErr(`Unsupported NUMA memory tuning mode '${mode}'`);
+    const placement = attr(mem, 'placement');
+    if (placement !== undefined && placement !== 'static' && placement !== 'auto') throw xmlErr(`Unsupported numatune placement '${placement}'`);
+    const ns = attr(mem, 'nodeset');
+    if (placement === 'static' && ns === undefined) throw xmlErr("nodeset for NUMA memory tuning must be set if 'placement' is 'static'");
+    if (ns !== undefined && parseBitmap(ns).length === 0) throw xmlErr(`Invalid value of 'nodeset': ${ns}`);
+  }
+  const memnodes = children(nt, 'memnode');
+  if (memnodes.length && !ncells) throw xmlErr("Element 'memnode' is invalid without any guest NUMA cells");
+  const seen = new Set<number>();
+  for (const m of memnodes) {
+    const c = attr(m, 'cellid');
+    if (c === undefined || !/^\d+$/.test(c)) throw xmlErr("Invalid or missing 'cellid' attribute in memnode element");
+    const cellid = Number(c);
+    if (cellid >= ncells) throw xmlErr("Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell");
+    if (seen.has(cellid)) throw xmlErr(`Multiple memnode elements with cellid ${cellid}`);
+    seen.add(cellid);
+    const mode = attr(m, 'mode');
+    if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw xmlErr(`Invalid mode attribute in memnode element`);
+    const ns = attr(m, 'nodeset');
+    if (ns === undefined) throw xmlErr('Missing required nodeset attribute in memnode element');
+    if (parseBitmap(ns).length === 0) throw xmlErr(`Invalid value of 'nodeset': ${ns}`);
+  }
+}
+
+/** virDomainNumaDefParseXML / virDomainDefPostParseCPU checks on guest NUMA cells. */
+function validateNumaCells(def: DomainDef): void {
+  const cells = numaCells(def);
+  if (!cells.length) return;
+  const ids = new Set<number>();
+  for (const c of cells) {
+    if (c.id >= cells.length) {
+      throw xmlErr("Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not in order is not supported");
     }
+    if (ids.has(c.id)) throw xmlErr(`Duplicate NUMA cell info for cell id '${c.id}'`);
+    ids.add(c.id);
+  }
+  const masks = cells.map((c) => (c.cpus ? parseBitmap(c.cpus) : []));
+  for (let i = 0; i < masks.length; i++) {
+    for (let j = i + 1; j < masks.length; j++) {
+      if (masks[i].some((x) => masks[j].includes(x))) throw xmlErr(`NUMA cells ${cells[i].id} and ${cells[j].id} have overlapping vCPU ids`);
+    }
+  }
+  const total = masks.reduce((s, m) => s + m.length, 0);
+  if (total > def.vcpu.max) throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.DOMAIN, 'Number of CPUs in <numa> exceeds the <vcpu> count');
+  if (masks.some((m) => m.some((x) => x >= def.vcpu.max))) {
+    throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.DOMAIN, 'CPU IDs in <numa> exceed the <vcpu> count');
+  }
+}
+
+/** Transparent huge page size assumed for virtio-mem block sizes (x86: 2 MiB). */
+const THP_KIB = 2048;
+
+/** virDomainMemoryDefValidate */
+function validateMemoryDevice(m: DomainDef['devices']['memories'][number]): void {
+  if (m.model === 'nvdimm') {
+    if (!m.path) throw unsupported("path is required for model 'nvdimm'");
+    if (m.discard === 'yes') throw unsupported('discard is not supported for nvdimms');
+  } else if (m.uuid) throw unsupported('UUID is not supported for ' + m.model);
+  if (m.model === 'virtio-pmem') {
+    if (!m.path) throw unsupported(`path is required for model '${m.model}'`);
+    if (m.discard === 'yes') throw unsupported(`discard is not supported for model '${m.model}'`);
+  }
+  if (m.model === 'virtio-mem') {
+    const block = m.blocksize ?? 0;
+    const req = m.requestedsize ?? 0;
+    if (req > m.size) throw unsupported('requested size must be smaller than or equal to @size');
+    if (!block || (block & (block - 1)) !== 0) throw unsupported('block size must be a power of two');
+    if (block < THP_KIB) throw unsupported(`block size too small, must be at least ${THP_KIB}KiB`);
+    if (req % block !== 0) throw unsupported('requested size must be an integer multiple of block size');
+    if (m.size % block !== 0) throw unsupported('memory device size must be an integer multiple of block size');
   }
 }

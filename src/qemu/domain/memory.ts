@@ -99,10 +99,31 @@ export function validateMemoryHotplug(def: DomainDef): void {
   if (dimms > slots) {
     throw unsupported(`memory device count '${dimms}' exceeds slots count '${slots}'`);
   }
-  for (const m of mems) {
+  const ncells = numaCells(def).length;
+  let hotplug = 0;
+  mems.forEach((m, i) => {
+    hotplug += m.size;
+    if (m.model === 'sgx-epc') return;
     const a = m.info.address;
-    if (a?.type === 'dimm' && a.slot !== undefined && a.slot >= slots) {
-      throw unsupported(`memory device slot '${a.slot}' exceeds slots count '${slots}'`);
+    if (usesDimmSlot(m)) {
+      if (a && a.type !== 'dimm') throw unsupported(`only 'dimm' addresses are supported for the ${m.model === 'dimm' ? 'pc-dimm' : 'nvdimm'} device`);
+    } else if (a && a.type !== 'pci') {
+      throw unsupported(`only 'pci' addresses are supported for the ${m.model === 'virtio-mem' ? 'virtio-mem-pci' : 'virtio-pmem-pci'} device`);
     }
-  }
+    if (ncells && m.targetNode < 0 && m.model !== 'virtio-pmem') throw unsupported('target NUMA node needs to be specified for memory device');
+    if (a?.type === 'dimm') {
+      const slot = a.slot ?? 0;
+      if (slot >= slots) throw unsupported(`memory device slot '${slot}' exceeds slots count '${slots}'`);
+      for (let j = i + 1; j < mems.length; j++) {
+        const b = mems[j].info.address;
+        if (b?.type !== 'dimm') continue;
+        if ((b.slot ?? 0) === slot) throw unsupported(`memory device slot '${slot}' is already being used by another memory device`);
+        if (a.base && b.base && a.base === b.base) {
+          throw unsupported(`memory device base '0x${a.base.toString(16)}' is already being used by another memory device`);
+        }
+      }
+    }
+  });
+  const space = (def.maxMemory?.size ?? 0) - (def.memory - hotplugMemory(def));
+  if (hotplug > space) throw unsupported('memory device total size exceeds hotplug space');
 }
