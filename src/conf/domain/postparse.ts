@@ -125,7 +125,21 @@ export function consoleCompat(def: DomainDef): void {
   }
 }
 
+/** Serials without a target port take the lowest port no other serial uses (explicit ports first). */
+function assignSerialPorts(def: DomainDef): void {
+  const used = new Set<number>();
+  for (const s of def.devices.serials) if (s.targetPort !== undefined) used.add(s.targetPort);
+  for (const s of def.devices.serials) {
+    if (s.targetPort !== undefined) continue;
+    let p = 0;
+    while (used.has(p)) p++;
+    s.targetPort = p;
+    used.add(p);
+  }
+}
+
 export function genericPostParse(def: DomainDef): void {
+  assignSerialPorts(def);
   consoleCompat(def);
   firmwarePostParse(def);
   for (const h of def.devices.hostdevs) hostdevPostParse(h);

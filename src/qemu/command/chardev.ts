@@ -137,7 +137,7 @@ export function buildChannels(ctx: BuildCtx): void {
   for (const c of ctx.def.devices.channels) {
     if (c.targetType === 'guestfwd') {
       const id = addChardev(ctx, c);
-      add(ctx, '-netdev', JSON.stringify({ type: 'user', guestfwd: [{ str: `tcp:${c.targetAddress}:${c.targetAddrPort}-chardev:${id}` }], id: `${id}-${c.info.alias}` }));
+      add(ctx, '-netdev', JSON.stringify({ type: 'user', guestfwd: [{ str: `tcp:${c.targetAddress}:${c.targetAddrPort}-chardev:${id}` }], id: c.info.alias }));
       continue;
     }
     if (c.targetType !== 'virtio') continue;

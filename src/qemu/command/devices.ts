@@ -1,6 +1,7 @@
 // Smaller device families: inputs, memballoon, RNG, vmgenid, watchdog.
 import type { InputDef } from '../../conf/domain/devices/input.js';
 import { addressProps } from './address.js';
+import { chardevArg } from './chardev.js';
 import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
@@ -35,10 +36,10 @@ function inputProps(ctx: BuildCtx, i: InputDef): JsonProps | undefined {
 export function buildMemballoon(ctx: BuildCtx): void {
   const m = ctx.def.devices.memballoon;
   if (!m || m.model === 'none') return;
-  const p: JsonProps = { driver: virtioDriver('virtio-balloon', m.model, m.info.address), ...virtioOptionProps(m.driver), id: m.info.alias, ...addressProps(ctx, m.info) };
+  const p: JsonProps = { driver: virtioDriver('virtio-balloon', m.model, m.info.address), ...virtioOptionProps(m.driver), id: m.info.alias };
   if (m.autodeflate) p['deflate-on-oom'] = m.autodeflate === 'on';
   if (m.freePageReporting) p['free-page-reporting'] = m.freePageReporting === 'on';
-  addDevice(ctx, p);
+  addDevice(ctx, { ...p, ...addressProps(ctx, m.info) });
 }
 
 export function buildRngs(ctx: BuildCtx): void {
@@ -47,6 +48,7 @@ export function buildRngs(ctx: BuildCtx): void {
     if (r.backend === 'random') add(ctx, '-object', json({ 'qom-type': 'rng-random', id: obj, filename: r.file ?? '/dev/random' }));
     else if (r.backend === 'builtin') add(ctx, '-object', json({ 'qom-type': 'rng-builtin', id: obj }));
     else if (r.backend === 'egd' && r.chr) {
+      add(ctx, '-chardev', chardevArg(ctx, r.chr, `char${r.info.alias}`, r.info.alias ?? ''));
       add(ctx, '-object', json({ 'qom-type': 'rng-egd', id: obj, chardev: `char${r.info.alias}` }));
     }
     const p: JsonProps = { driver: virtioDriver('virtio-rng', r.model, r.info.address), ...virtioOptionProps(r.driver), rng: obj, id: r.info.alias };

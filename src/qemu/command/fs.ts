@@ -50,8 +50,8 @@ export function buildFilesystems(ctx: BuildCtx): void {
     add(ctx, '-fsdev', fsdevStr(v, alias));
     addDevice(ctx, {
       driver: virtioDriver('virtio-9p', v.model, f.info.address),
-      id: alias,
       ...virtioOptionProps(v.virtio),
+      id: alias,
       fsdev: `fsdev-${alias}`,
       mount_tag: v.target,
       ...addressProps(ctx, f.info),

@@ -27,7 +27,7 @@ import { buildIOThreads } from './iothread.js';
 import { buildMemory, buildMemoryDevices } from './memory.js';
 import { buildNets } from './net.js';
 import { buildNuma } from './numa.js';
-import { buildIommu, buildLaunchSecurity, buildPanics, buildShmems, buildVmcoreinfo, buildVsock } from './misc.js';
+import { buildHubs, buildIommu, buildLaunchSecurity, buildPanics, buildShmems, buildSmartcards, buildVmcoreinfo, buildVsock } from './misc.js';
 import { type BuildCtx, add, shortName } from './util.js';
 
 export type { Host } from './host.js';
@@ -68,9 +68,11 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['global-controllers', buildGlobalControllers],
   ['controllers', buildControllers],
   ['memory-devices', buildMemoryDevices],
+  ['hubs', buildHubs],
   ['disks', buildDisks],
   ['filesystems', buildFilesystems],
   ['nets', buildNets],
+  ['smartcards', buildSmartcards],
   ['serials', buildSerials],
   ['parallels', buildParallels],
   ['channels', buildChannels],

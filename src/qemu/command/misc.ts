@@ -9,7 +9,7 @@ import { hasFeature } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { addressProps } from './address.js';
 import { chardevArg } from './chardev.js';
-import { emptyChrSource } from '../../conf/domain/devices/chardev.js';
+import { emptyChrSource, parseChrSource } from '../../conf/domain/devices/chardev.js';
 import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
@@ -202,4 +202,39 @@ export function buildLaunchSecurity(ctx: BuildCtx): void {
     'session-file': child(ls, 'session') ? `${ctx.libDir}/session.base64` : undefined,
     'kernel-hashes': kh === undefined ? undefined : kh === 'yes',
   }));
+}
+
+// ---- USB hubs and smartcards -------------------------------------------------------
+
+export function buildHubs(ctx: BuildCtx): void {
+  for (const h of ctx.def.devices.hubs) {
+    if (devAttr(h, 'type') !== 'usb') continue;
+    addDevice(ctx, { driver: 'usb-hub', id: h.info.alias, ...addressProps(ctx, h.info) });
+  }
+}
+
+function ccidBus(ctx: BuildCtx, d: GenericDevice): string {
+  const a = d.info.address;
+  const idx = a?.type === 'ccid' ? a.controller : 0;
+  const c = ctx.def.devices.controllers.find((x) => x.type === 'ccid' && x.index === idx);
+  return `${c?.info.alias ?? `ccid${idx}`}.0`;
+}
+
+export function buildSmartcards(ctx: BuildCtx): void {
+  for (const s of ctx.def.devices.smartcards) {
+    const mode = devAttr(s, 'mode');
+    let p: JsonProps;
+    if (mode === 'host') {
+      p = { driver: 'ccid-card-emulated', backend: 'nss-emulated' };
+    } else if (mode === 'host-certificates') {
+      const certs = s.xml.children.filter((c) => c.kind === 'element' && c.local === 'certificate').map((c) => (c.kind === 'element' ? textContent(c) ?? '' : ''));
+      const db = textContent(child(s.xml, 'database')) ?? '/etc/pki/nssdb';
+      p = { driver: 'ccid-card-emulated', backend: 'certificates', cert1: certs[0], cert2: certs[1], cert3: certs[2], db };
+    } else if (mode === 'passthrough') {
+      const alias = s.info.alias ?? '';
+      add(ctx, '-chardev', chardevArg(ctx, parseChrSource(s.xml, 'type'), `char${alias}`, alias));
+      p = { driver: 'ccid-card-passthru', chardev: `char${alias}` };
+    } else continue;
+    addDevice(ctx, { ...p, id: s.info.alias, bus: ccidBus(ctx, s) });
+  }
 }

@@ -78,8 +78,12 @@ export function assignAliases(def: DomainDef): void {
   seq(d.shmems, 'shmem');
   seq(d.cryptos, 'crypto');
   seq(d.panics, 'panic');
-  for (const s of d.serials) s.info.alias ??= `serial${s.targetPort ?? 0}`;
-  for (const p of d.parallels) p.info.alias ??= `parallel${p.targetPort ?? 0}`;
+  d.serials.forEach((s, i) => {
+    s.info.alias ??= `serial${i}`;
+  });
+  d.parallels.forEach((p, i) => {
+    p.info.alias ??= `parallel${i}`;
+  });
   d.channels.forEach((c, i) => {
     c.info.alias ??= `channel${i}`;
   });
