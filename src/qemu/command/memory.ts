@@ -160,7 +160,7 @@ export function memoryBackendProps(ctx: BuildCtx, id: string, mem: BackendMem, f
   if (mem.model === 'virtio-mem') {
     // preallocation moves to the virtio-mem device
     if (hasCap(ctx, 'memory-backend-file.reserve')) props.reserve = false;
-  } else if (ps.prealloc || mem.model === 'sgx-epc') {
+  } else if ((ps.prealloc || mem.model === 'sgx-epc') && !memPrealloc.has(ctx)) {
     props.prealloc = true;
     if (mb.allocationThreads && hasCap(ctx, 'memory-backend-file.prealloc-threads')) props['prealloc-threads'] = mb.allocationThreads;
   }
@@ -204,20 +204,42 @@ export function addObject(ctx: BuildCtx, props: JsonProps): void {
   add(ctx, '-object', json(props));
 }
 
+/** Contexts where -mem-prealloc already preallocates all guest memory (priv->memPrealloc). */
+const memPrealloc = new WeakSet<BuildCtx>();
+
+/** qemuBuildMemPathStr: -mem-prealloc/-mem-path for machines without a default RAM backend id. */
+function buildMemPath(ctx: BuildCtx, mb: MemoryBacking): void {
+  let path: string | undefined;
+  let prealloc = false;
+  const first = mb.hugepages[0];
+  if (first && first.size !== ctx.host.systemPageSizeKiB) {
+    path = hugepagePath(ctx, first.size || defaultHugepageSize(ctx));
+    prealloc = true;
+  } else if (mb.source === 'file') {
+    path = `${ctx.cfg.memoryBackingDir}/${ctx.shortName}/ram`;
+  }
+  if (mb.allocation === 'immediate') prealloc = true;
+  if (prealloc && !memPrealloc.has(ctx)) {
+    add(ctx, '-mem-prealloc');
+    memPrealloc.add(ctx);
+  }
+  if (path) add(ctx, '-mem-path', path);
+}
+
 /** -m, the default RAM backend (domains without NUMA), -overcommit. */
 export function buildMemory(ctx: BuildCtx): void {
   const def = ctx.def;
   const initial = initialMemory(def);
   if (hasMemoryHotplug(def)) add(ctx, '-m', `size=${initial}k,slots=${def.maxMemory?.slots ?? 0},maxmem=${def.maxMemory?.size ?? 0}k`);
   else add(ctx, '-m', String(Math.floor(initial / 1024)));
+  const mb = memoryBackingOf(def);
   if (!numaNodeCount(def)) {
     const m = getMachine(ctx.caps, def.type === 'kvm' ? 'kvm' : 'tcg', def.os.machine ?? '');
     if (m?.defaultRAMid) {
       const b = memoryBackendProps(ctx, m.defaultRAMid, { size: initial, targetNode: -1, alias: m.defaultRAMid }, false, true);
       addObject(ctx, b.props);
-    }
+    } else buildMemPath(ctx, mb);
   }
-  const mb = memoryBackingOf(def);
   add(ctx, '-overcommit', `mem-lock=${mb.locked ? 'on' : 'off'}`);
 }
 

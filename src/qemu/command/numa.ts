@@ -19,6 +19,7 @@ export function buildNuma(ctx: BuildCtx): void {
   // virDomainNumatuneNodesetIsAvailable
   const nt = numatuneOf(def);
   if (nt.memory?.nodes) checkNodesetAvailable(ctx, nt.memory.nodes);
+  for (const m of nt.memnodes.values()) checkNodesetAvailable(ctx, m.nodes);
   const m = getMachine(ctx.caps, def.type === 'kvm' ? 'kvm' : 'tcg', def.os.machine ?? '');
   let needBackend = !m?.numaMemSupported;
   const hmat = numaHasHMAT(def);
