@@ -129,7 +129,8 @@ export function addDefaultAudioBackend(def: DomainDef, cfg: QemuDriverConfig | u
 /** qemuDomainDeviceVideoDefPostParse + virDomainVideoDefaultRAM + virDomainDefPostParseVideo. */
 export function videoPostParse(def: DomainDef): void {
   const d = def.devices;
-  // a primary='yes' video moves to the front
+  // a primary='yes' video moves to the front (virDomainDefParseXML)
+  if (d.videos.filter((v) => v.primary).length > 1) throw virError(ErrorCode.XML_ERROR, ErrorDomain.DOMAIN, 'Only one primary video device is supported');
   const pi = d.videos.findIndex((v) => v.primary);
   if (pi > 0) d.videos.unshift(...d.videos.splice(pi, 1));
   d.videos.forEach((v, i) => {
@@ -304,6 +305,20 @@ export function qemuValidateGraphicsAudioVideo(def: DomainDef, caps: { flags: Se
         break;
     }
   }
+  // virDomainVideoDefValidate
+  for (const v of d.videos) {
+    if (v.model === 'none' && d.videos.length > 1) {
+      throw virError(ErrorCode.XML_ERROR, ErrorDomain.DOMAIN, "a 'none' video type must be the only video device defined for the domain");
+    }
+    if (v.driver?.name === 'vhostuser' && v.model !== 'virtio') throw unsupported("'vhostuser' driver is only supported with 'virtio' device");
+    if (v.driver?.name !== 'vhostuser' && v.accel?.rendernode) throw unsupported("unsupported rendernode accel attribute without 'vhostuser'");
+    if (v.resolution && (!v.resolution.x || !v.resolution.y)) throw unsupported('video resolution values must be greater than 0');
+    if (v.model !== 'qxl') {
+      if (v.ram) throw unsupported('ram attribute only supported for video type qxl');
+      if (v.vram64) throw unsupported('vram64 attribute only supported for video type qxl');
+      if (v.vgamem) throw unsupported('vgamem attribute only supported for video type qxl');
+    }
+  }
   for (const v of d.videos) {
     if (v.model === 'none') continue;
     if (v.model === 'ramfb' && v.info.address) throw unsupported('address not supported for video type ramfb');
@@ -319,8 +334,7 @@ export function qemuValidateGraphicsAudioVideo(def: DomainDef, caps: { flags: Se
       }
     }
     if (!['vga', 'cirrus', 'vmvga', 'qxl', 'virtio', 'bochs', 'ramfb'].includes(v.model)) throw unsupported(`video type '${v.model}' is not supported with QEMU`);
-    if (v.driver?.name === 'vhostuser' && v.model !== 'virtio') throw unsupported("'vhostuser' driver is only supported with 'virtio' device");
-    if (v.driver?.name !== 'vhostuser' && v.accel?.rendernode) throw unsupported("unsupported rendernode accel attribute without 'vhostuser'");
+    if (v.driver?.name === 'vhostuser' && !has('vhost-user-gpu')) throw unsupported("this QEMU does not support 'vhost-user' video device");
   }
   for (const s of d.sounds) {
     if (s.model === 'ich7') throw unsupported(`sound card model '${s.model}' is not supported by qemu`);

@@ -117,19 +117,23 @@ function parseListen(l: XmlElement, g: GraphicsDef, graphicsNode: XmlElement | u
     }
     if (address === undefined) address = graphicsListen;
   }
-  if (type === 'address' || type === 'network') out.address = address;
-  if (type === 'network') {
-    out.network = attr(l, 'network');
-    if (!out.network) throw xmlErr("'network' attribute is required for listen type 'network'");
-  }
+  let sock = attr(l, 'socket');
   if (type === 'socket') {
-    const sock = attr(l, 'socket');
-    if (sock) out.socket = sock;
-    const gsock = graphicsNode && g.type === 'vnc' ? attr(graphicsNode, 'socket') : undefined;
-    if (gsock !== undefined && out.socket !== undefined && gsock !== out.socket) {
-      throw xmlErr(`graphics 'socket' attribute '${gsock}' must match 'socket' attribute of first listen element (found '${out.socket}')`);
+    const gsock = graphicsNode ? attr(graphicsNode, 'socket') : undefined;
+    if (sock !== undefined && gsock !== undefined && sock !== gsock) {
+      throw xmlErr(`graphics 'socket' attribute '${gsock}' must match 'socket' attribute of first listen element (found '${sock}')`);
     }
-    if (gsock !== undefined && out.socket === undefined) out.socket = gsock;
+    if (sock === undefined) sock = gsock;
+  }
+  if (address && (type === 'address' || (type === 'network' && ctx.live))) out.address = address;
+  const network = attr(l, 'network');
+  if (network) {
+    if (type !== 'network') throw xmlErr("'network' attribute is valid only for listen type 'network'");
+    out.network = network;
+  }
+  if (sock) {
+    if (type !== 'socket') throw xmlErr("'socket' attribute is valid only for listen type 'socket'");
+    out.socket = sock;
   }
   if (ctx.live) {
     if (attr(l, 'fromConfig') === '1' || attr(l, 'fromConfig') === 'yes') out.fromConfig = true;
@@ -148,10 +152,10 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
     const ls = children(e, 'listen');
     ls.forEach((l, i) => g.listens.push(parseListen(l, g, i === 0 ? e : undefined, ctx)));
     if (ls.length === 0) {
-      const sock = type === 'vnc' ? attr(e, 'socket') : undefined;
+      const sock = attr(e, 'socket');
       const listenAttr = attr(e, 'listen');
-      if (sock !== undefined) g.listens.push({ type: 'socket', socket: sock });
-      else if (listenAttr !== undefined && listenAttr !== '') g.listens.push({ type: 'address', address: listenAttr });
+      if (sock) g.listens.push({ type: 'socket', socket: sock });
+      else if (listenAttr) g.listens.push({ type: 'address', address: listenAttr });
       else if (type !== 'rdp') g.listens.push({ type: 'address' });
     }
   }
