@@ -171,7 +171,7 @@ describe('isolation: privileged embedded root, QEMU as the test account', { skip
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));
     const sig = await new Promise((r) => child.on('exit', (_c, s) => r(s)));
-    assert.equal(sig, 'SIGKILL');
+    assert.equal(sig, 'SIGKILL', out);
     assert.match(out, /started/);
     const pid = statusPid(stateDir(), 'iso-a');
     assert.equal(identity(pid).capEff, ZERO_CAPS);
