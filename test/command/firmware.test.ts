@@ -101,7 +101,7 @@ test('autoselection: no matching descriptor is an error naming the firmware type
 test('validation: enrolled keys without secure boot, nvram template with autoselection', () => {
   const keys = q35("<firmware><feature enabled='yes' name='enrolled-keys'/><feature enabled='no' name='secure-boot'/></firmware>");
   assert.throws(() => parse(domain('', keys)), /firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled/);
-  assert.throws(() => parse(domain('', q35("<nvram template='/t.fd'/>"))), /nvram template cannot be specified when firmware autoselection is enabled/);
+  assert.throws(() => parse(domain('', q35("<nvram template='/t.fd'/>"))), /nvram attribute 'template' cannot be specified when firmware autoselection is enabled/);
 });
 
 test('read-only pflash loader: NVRAM path at define time, descriptor features at start', () => {

@@ -21,27 +21,41 @@ export function firmwarePostParse(def: DomainDef): void {
   if (l?.path && !l.type) l.type = 'rom';
 }
 
-/** virDomainDefOSValidate: firmware autoselection vs. manual loader settings, stateless loaders. */
+/** virDomainDefOSValidate: firmware autoselection vs. manual loader settings, stateless loaders.
+ * libvirt keeps <loader> and <nvram> in one loader object, present when either element is. */
 export function validateFirmware(def: DomainDef): void {
   const os = def.os;
   const loader = os.loader;
   const nvram = os.nvram;
+  const hasLoader = !!loader || !!nvram;
+  const hasNvram = !!(nvram?.path || nvram?.src);
   if (os.firmware) {
     const feat = (n: string) => os.firmwareFeatures.find((f) => f.name === n)?.enabled;
     if (feat('enrolled-keys') === 'yes' && feat('secure-boot') === 'no') {
       throw xmlDetail("firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled");
     }
-    if (loader) {
-      if (loader.type) throw xmlDetail("loader attribute 'type' cannot be specified when firmware autoselection is enabled");
-      if (loader.readonly) throw xmlDetail("loader attribute 'readonly' cannot be specified when firmware autoselection is enabled");
-      if (loader.secure === 'no') throw xmlDetail("loader attribute 'secure' cannot be specified when firmware autoselection is enabled");
-      if (loader.path) throw xmlDetail('loader path cannot be specified when firmware autoselection is enabled');
+    if (!hasLoader) return;
+    if (loader?.readonly) throw xmlDetail("loader attribute 'readonly' cannot be specified when firmware autoselection is enabled");
+    if (loader?.type) throw xmlDetail("loader attribute 'type' cannot be specified when firmware autoselection is enabled");
+    if (loader?.path) throw xmlDetail('loader path cannot be specified when firmware autoselection is enabled');
+    if (nvram?.template) throw xmlDetail("nvram attribute 'template' cannot be specified when firmware autoselection is enabled");
+    if (loader?.secure === 'no') throw xmlDetail("loader attribute 'secure' cannot be specified when firmware autoselection is enabled");
+    if (hasNvram && os.firmware !== 'efi') throw xmlDetail(`firmware type '${os.firmware}' does not support nvram`);
+  } else {
+    if (os.firmwareFeatures.length) {
+      throw xmlDetail('cannot use feature-based firmware autoselection when firmware autoselection is disabled');
     }
-    if (nvram?.template) throw xmlDetail('nvram template cannot be specified when firmware autoselection is enabled');
-    if (os.firmware === 'bios' && (nvram?.path || nvram?.src)) throw xmlDetail("firmware type 'bios' does not support nvram");
+    if (!hasLoader) return;
+    if (!loader?.path) throw xmlDetail('no loader path specified and firmware auto selection disabled');
   }
   if (loader?.stateless === 'yes') {
     if (nvram?.template) throw xmlDetail('NVRAM template is not permitted when loader is stateless');
-    if (nvram?.path || nvram?.src) throw xmlDetail('NVRAM is not permitted when loader is stateless');
+    if (hasNvram) throw xmlDetail('NVRAM is not permitted when loader is stateless');
+  } else if (loader?.stateless === 'no') {
+    if (!os.firmware) {
+      if (loader.type !== 'pflash') throw xmlDetail('Only pflash loader type permits NVRAM');
+    } else if (os.firmware !== 'efi') {
+      throw xmlDetail('Only EFI firmware permits NVRAM');
+    }
   }
 }

@@ -188,12 +188,13 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   }
 
   parseDevices(def, child(root, 'devices'), ctx);
-  // virDomainDefParseBootOptions: HVM guests without any boot configuration boot from disk.
-  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0) {
-    const d = def.devices;
-    const deviceBoot = [...d.disks, ...d.nets, ...d.hostdevs, ...d.redirdevs].some((x) => x.info.bootIndex);
-    if (!deviceBoot) def.os.bootDevs.push('hd');
+  // virDomainDefBootOrderPostParse: per-device boot orders are unique and exclusive with <os><boot>;
+  // HVM guests without any boot configuration boot from disk.
+  const bootOrders = collectBootOrders(def);
+  if (def.os.bootDevs.length > 0 && bootOrders > 0) {
+    throw unsupported('per-device boot elements cannot be used together with os/boot elements');
   }
+  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0 && bootOrders === 0) def.os.bootDevs.push('hd');
   def.qemu = parseQemuNamespace(root);
   if (def.qemu && (def.qemu.args.length || def.qemu.env.length)) def.taints.push('custom-argv');
   if (def.qemu?.overrides.length) def.taints.push('custom-device');
@@ -490,3 +491,17 @@ function parseDevices(def: DomainDef, devs: XmlElement | undefined, ctx: ParseCt
 }
 
 export { QEMU_NS_URI };
+
+/** Counts the per-device boot orders, refusing duplicates (virDomainDefCollectBootOrder). */
+function collectBootOrders(def: DomainDef): number {
+  const seen = new Set<number>();
+  for (const v of Object.values(def.devices)) {
+    for (const dev of Array.isArray(v) ? v : [v]) {
+      const idx = (dev as { info?: { bootIndex?: number } } | undefined)?.info?.bootIndex;
+      if (!idx) continue;
+      if (seen.has(idx)) throw unsupported(`boot order '${idx}' used for more than one device`);
+      seen.add(idx);
+    }
+  }
+  return seen.size;
+}

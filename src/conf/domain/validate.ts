@@ -5,6 +5,7 @@ import type { DomainDef } from './types.js';
 import { checkDuplicateDriveAddresses, validateDisk } from './devices/disk.js';
 import { validateFirmware } from './firmware.js';
 import { validateMemtune } from './memory.js';
+import { hostdevView } from './devices/hostdev.js';
 
 export function validateName(name: string): void {
   if (name === '') throw virError(ErrorCode.NO_NAME, ErrorDomain.DOMAIN);
@@ -35,8 +36,32 @@ export function validateDomainDef(def: DomainDef): void {
     }
     validateDisk(d);
   }
+  validateHostdevDriveAddresses(def);
   checkDuplicateDriveAddresses(def.devices.disks);
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
   validateFirmware(def);
   validateMemtune(def);
+}
+
+/** virDomainDefHostdevValidate: SCSI host devices on distinct drive addresses, not shared with SCSI
+ * disks (libvirt prints the bus where the controller goes and vice versa). */
+function validateHostdevDriveAddresses(def: DomainDef): void {
+  type Drive = { type: string; controller?: number; bus?: number; target?: number; unit?: number };
+  const same = (a: Drive, b: Drive | undefined) =>
+    b?.type === 'drive' && a.controller === b.controller && a.bus === b.bus && a.target === b.target && a.unit === b.unit;
+  const scsi = def.devices.hostdevs.filter((h) => {
+    const v = hostdevView(h);
+    return v.mode === 'subsystem' && v.type === 'scsi';
+  });
+  for (let i = 0; i < scsi.length; i++) {
+    const a = scsi[i].info.address as Drive | undefined;
+    if (a?.type !== 'drive') continue;
+    const where = `controller='${a.bus}' bus='${a.controller}' target='${a.target}' unit='${a.unit}'`;
+    for (let j = i + 1; j < scsi.length; j++) {
+      if (same(a, scsi[j].info.address as Drive | undefined)) throw unsupported(`SCSI host address ${where} in use by another SCSI host device`);
+    }
+    if (def.devices.disks.some((d) => d.bus === 'scsi' && same(a, d.info.address as Drive | undefined))) {
+      throw unsupported(`SCSI host address ${where} in use by another SCSI disk`);
+    }
+  }
 }

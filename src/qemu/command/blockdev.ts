@@ -285,7 +285,7 @@ function sliceProps(sc: SrcCtx): JsonProps {
 }
 
 /** virDomainDiskGetDetectZeroesMode */
-function detectZeroes(disk: DiskDef): string | undefined {
+export function detectZeroes(disk: DiskDef): string | undefined {
   const dz = disk.driver.detectZeroes;
   if (!dz || dz === 'default') return undefined;
   if (dz === 'unmap' && disk.driver.discard !== 'unmap') return 'on';
@@ -387,10 +387,16 @@ function sourceObjects(ctx: BuildCtx, src: StorageSource): void {
     );
   }
   for (const s of priv.encSecrets ?? []) add(ctx, '-object', json(secretObjectProps(s)));
-  if (priv.fdset) {
-    priv.fdset.fds.forEach((fd, i) => {
+}
+
+/** qemuBuildDiskSourceCommandLineFDs: the fd sets of the whole chain (top image first), before its nodes. */
+function chainFdSets(ctx: BuildCtx, disk: DiskDef): void {
+  for (const src of chainOf(disk.src)) {
+    const fdset = src.priv?.fdset;
+    if (!fdset) continue;
+    fdset.fds.forEach((fd, i) => {
       ctx.fds.push(fd);
-      add(ctx, '-add-fd', `set=${priv.fdset?.set},fd=${fd},opaque=${src.nodeStorage}${i}`);
+      add(ctx, '-add-fd', `set=${fdset.set},fd=${fd},opaque=${src.nodeStorage}${i}`);
     });
   }
 }
@@ -403,6 +409,7 @@ export function copyOnReadNode(disk: DiskDef): string {
 /** qemuBuildDiskSourceCommandLine: the chain's objects and -blockdevs, bottom image first. */
 export function buildDiskSource(ctx: BuildCtx, disk: DiskDef): void {
   const chain = chainOf(disk.src);
+  chainFdSets(ctx, disk);
   for (let i = chain.length - 1; i >= 0; i--) {
     const sc: SrcCtx = { disk, src: chain[i], top: i === 0 };
     // props are computed first (errors before any output), like the prepare step in libvirt

@@ -6,7 +6,8 @@ import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, internalError, invalidArg } from '../../util/errors.js';
 import { isQ35 } from '../domain/machine.js';
 import { addressProps, acpiIndexProps } from './address.js';
-import { buildDiskSource, cacheModeFlags, copyOnReadNode } from './blockdev.js';
+import { buildDiskSource, cacheModeFlags, copyOnReadNode, detectZeroes } from './blockdev.js';
+import { diskNameToIndex } from '../../conf/domain/devices/disk.js';
 import { type BuildCtx, type JsonProps, add, addDevice, escComma, hasCap } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
@@ -226,11 +227,39 @@ function buildVhostUserChardev(ctx: BuildCtx, disk: DiskDef): void {
   add(ctx, '-chardev', s);
 }
 
+/** qemuBuildDriveStr: SD cards cannot be a -device, so they stay a legacy -drive if=sd (local images only). */
+function buildSDDrive(ctx: BuildCtx, disk: DiskDef): void {
+  const src = disk.src;
+  const o: string[] = [];
+  if (src.type === 'file' || src.type === 'block' || src.type === 'dir') {
+    o.push(`file=${src.type === 'dir' ? `fat:${disk.device === 'floppy' ? 'floppy:' : ''}` : ''}${escComma(src.path ?? '')}`);
+  } else if (src.type !== 'volume' && src.type !== 'none') {
+    throw configUnsupported(`unsupported storage type '${src.type}' for an SD card disk`);
+  }
+  if (src.format && src.format !== 'none' && src.type !== 'dir') o.push(`format=${src.format}`);
+  o.push(`if=sd,index=${diskNameToIndex(disk.dst)}`);
+  if (src.readonly) o.push('readonly=on');
+  if (!isEmptySource(disk)) {
+    const dr = disk.driver;
+    if (dr.cache && dr.cache !== 'default') o.push(`cache=${dr.cache}`);
+    if (dr.copyOnRead && dr.copyOnRead !== 'default') o.push(`copy-on-read=${dr.copyOnRead}`);
+    if (dr.discard && dr.discard !== 'default') o.push(`discard=${dr.discard}`);
+    const dz = detectZeroes(disk);
+    if (dz) o.push(`detect-zeroes=${dz}`);
+    if (dr.io && dr.io !== 'default') o.push(`aio=${dr.io}`);
+  }
+  add(ctx, '-drive', o.join(','));
+}
+
 export function buildDisks(ctx: BuildCtx): void {
   buildFloppyController(ctx);
   for (const disk of ctx.def.devices.disks) {
     // transient disks sharing their backing image are hot-plugged after start
     if (disk.transient && disk.transientShareBacking === 'yes') continue;
+    if (disk.bus === 'sd') {
+      buildSDDrive(ctx, disk);
+      continue;
+    }
     if (disk.src.type === 'vhostuser') buildVhostUserChardev(ctx, disk);
     else if (!isEmptySource(disk)) buildDiskSource(ctx, disk);
     addDevice(ctx, diskDeviceProps(ctx, disk));

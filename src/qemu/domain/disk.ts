@@ -59,6 +59,42 @@ function validateEncryption(disk: DiskDef, src: StorageSource, caps: QemuCaps): 
   void disk;
 }
 
+/** qemuDomainValidateStorageSource: image formats and source options QEMU cannot take (the
+ * encryption rules are in validateEncryption). A volume's actual type is unknown at define time. */
+export function validateStorageSource(src: StorageSource, caps: QemuCaps): void {
+  const t = src.type;
+  const fmt = src.format;
+  const proto = t === 'network' ? src.protocol : undefined;
+  if (fmt === 'dir') throw configUnsupported("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
+  if (fmt === 'iso') throw configUnsupported("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
+  if (fmt === 'fat' && t !== 'volume' && t !== 'dir') throw configUnsupported("storage format 'fat' is supported only with 'dir' storage type");
+  if (t === 'dir') {
+    if (fmt !== undefined && fmt !== 'none' && fmt !== 'fat') throw configUnsupported("storage type 'dir' requires use of storage format 'fat'");
+    if (!src.readonly) throw configUnsupported("virtual FAT storage can't be accessed in read-write mode");
+  }
+  if (src.reservations && !caps.flags.has('pr-manager-helper')) throw configUnsupported('reservations not supported with this QEMU binary');
+  const has = (name: string) => src.extra.some((e) => e.local === name);
+  if (has('ssl') && proto !== 'https' && proto !== 'ftps') throw configUnsupported('ssl verification is supported only with HTTPS/FTPS protocol');
+  if (has('cookies') && proto !== 'https' && proto !== 'http') throw configUnsupported('http cookies are supported only with HTTP(S) protocol');
+  const httpFtp = proto === 'http' || proto === 'https' || proto === 'ftp' || proto === 'ftps';
+  if (has('readahead') && !httpFtp) throw configUnsupported('readahead is supported only with HTTP(S)/FTP(s) protocols');
+  if (has('timeout') && !httpFtp) throw configUnsupported('timeout is supported only with HTTP(S)/FTP(s) protocols');
+  if (src.query && proto !== 'https' && proto !== 'http') throw configUnsupported('query is supported only with HTTP(S) protocols');
+  if (proto === 'tftp') throw configUnsupported("'tftp' protocol is not supported with this QEMU binary");
+  if (proto === 'nfs') {
+    if (src.hosts.length !== 1) throw configUnsupported("'nfs' protocol requires the usage of exactly one host");
+    if ((src.hosts[0].transport ?? 'tcp') !== 'tcp') throw configUnsupported("'nfs' host must use TCP protocol");
+    if (src.hosts[0].port !== undefined && src.hosts[0].port !== '0') throw configUnsupported("port cannot be specified in 'nfs' protocol host");
+  }
+  if ((src.metadataCacheMaxSize ?? 0) > 0 && fmt !== 'qcow2') {
+    throw configUnsupported('metadata cache max size control is supported only with qcow2 images');
+  }
+  if (src.tlsHostname) {
+    if (proto !== 'nbd') throw configUnsupported("'tlsHostname' field is supported only with NBD disks");
+    if (!caps.flags.has('blockdev.nbd.tls-hostname')) throw configUnsupported("'tlsHostname' field is not supported by this QEMU");
+  }
+}
+
 /** The iothread ids of the domain: <iothreadids> or 1..<iothreads>. */
 function iothreadIds(def: DomainDef): Set<number> {
   const ids = new Set<number>();
@@ -172,6 +208,7 @@ export function qemuValidateDisks(def: DomainDef, caps: QemuCaps): void {
     if (d.src.type === 'vhostuser' && !caps.flags.has('vhost-user-blk')) throw configUnsupported('vhostuser disk is not supported with this QEMU binary');
     for (const s of chain(d.src)) {
       validateSourceAuth(s);
+      validateStorageSource(s, caps);
       validateEncryption(d, s, caps);
     }
   }

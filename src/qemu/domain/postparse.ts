@@ -12,8 +12,8 @@ import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignAddresses } from './address.js';
 import { miscDevicesPostParse } from './misc.js';
-import { assignMemorySlots } from './memory.js';
 import { firmwareNvramPostParse } from './firmware.js';
+import { assignMemorySlots } from './memory.js';
 import { isQ35, isI440fx } from './machine.js';
 import { addDefaultAudioBackend, addImplicitVideo, graphicsGenericPostParse, recheckInternalPaths, videoPostParse } from './graphics.js';
 import type { QemuDriverConfig } from '../config.js';
@@ -74,6 +74,10 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   try {
     accel = accelFor(def.type);
   } catch {
+    throw unsupported(`Emulator '${d.emulator}' does not support virt type '${def.type}'`);
+  }
+  // virQEMUCapsIsVirtTypeSupported: the accelerator's capability flag (or at least its machine list)
+  if (!caps.flags.has(accel) && !caps.accel[accel]?.machines.length) {
     throw unsupported(`Emulator '${d.emulator}' does not support virt type '${def.type}'`);
   }
   if (!def.os.machine) {

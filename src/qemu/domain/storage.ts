@@ -50,7 +50,8 @@ export function assignDiskNodeNames(def: DomainDef): void {
   const disks = def.devices.disks;
   for (let i = disks.length - 1; i >= 0; i--) {
     const d = disks[i];
-    if (d.src.type === 'vhostuser') continue;
+    // vhost-user disks have no block nodes; SD cards use a legacy -drive (qemuDiskBusIsSD)
+    if (d.src.type === 'vhostuser' || d.bus === 'sd') continue;
     for (const s of chain(d.src)) {
       n++;
       s.index ??= n;

@@ -252,7 +252,7 @@ export function parseDisk(e: XmlElement, ctx: ParseCtx): DiskDef {
     d.transient = true;
     d.transientShareBacking = attr(tr, 'shareBacking');
   }
-  d.serial = textContent(child(e, 'serial'))?.trim();
+  d.serial = textContent(child(e, 'serial'));
   d.wwn = textContent(child(e, 'wwn'))?.trim();
   d.vendor = textContent(child(e, 'vendor'))?.trim();
   d.product = textContent(child(e, 'product'))?.trim();
@@ -289,9 +289,13 @@ export function validateDisk(d: DiskDef): void {
   const src = d.src;
   if (d.device === 'lun') {
     // volumes are not translated yet, so they are accepted
-    if (!(src.type === 'block' || src.type === 'volume' || (src.type === 'network' && src.protocol === 'iscsi'))) {
-      throw unsupported(`disk '${d.dst}' improperly configured for a device='lun'`);
+    // virDomainDiskDefSourceLUNValidate (volumes are not translated yet, so they are accepted)
+    if (src.type === 'network') {
+      if (src.protocol !== 'iscsi') throw unsupported(`disk device='lun' is not supported for protocol='${src.protocol}'`);
+    } else if (src.type !== 'block' && src.type !== 'volume') {
+      throw unsupported("disk device='lun' is only valid for block type disk source");
     }
+    if (src.format !== undefined && src.format !== 'raw' && src.format !== 'none') throw unsupported("disk device 'lun' must use 'raw' format");
   } else {
     if (d.rawio !== undefined) throw xmlErr("rawio can be used only with device='lun'");
     if (d.sgio !== undefined) throw xmlErr("sgio can be used only with device='lun'");
@@ -319,7 +323,7 @@ export function checkDuplicateDriveAddresses(disks: DiskDef[]): void {
       const b = disks[j].info.address;
       if (disks[j].bus !== disks[i].bus || b?.type !== 'drive') continue;
       if (a.controller === b.controller && a.bus === b.bus && a.target === b.target && a.unit === b.unit) {
-        throw xmlErr(
+        throw unsupported(
           `Found duplicate drive address for disk with target name '${disks[i].dst}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`,
         );
       }
