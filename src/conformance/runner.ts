@@ -180,6 +180,7 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
       roundtrips.push(rt);
       try {
         const exp = readFileSync(join(dir, file), 'utf8');
+        // qemuxml2xmltest formats with VIR_DOMAIN_DEF_FORMAT_SECURE (graphics passwords shown).
         // the active output of qemuxml2xmltest: parsed without the inactive flag (runtime ids
         // such as <domain id=…> and backing-store indexes are kept)
         const active = i === 1 || file.includes('-active.');
@@ -187,8 +188,8 @@ export function runCorpus(dir: string, only?: string[]): RunSummary {
         const def = parseCase(xml, copyCaps(baseCaps), active, { ...env.host, swtpmVersions: testHost().swtpmVersions }, env.cfg);
         let out: string;
         if (active) {
-          out = formatDomainXML(def, { inactive: false });
-        } else out = formatDomainXML(def, { inactive: true });
+          out = formatDomainXML(def, { inactive: false, secure: true });
+        } else out = formatDomainXML(def, { inactive: true, secure: true });
         rt.expected = exp;
         rt.actual = out;
         rt.pass = out === exp;
