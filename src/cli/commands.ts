@@ -19,6 +19,8 @@ export const GROUPS: ReadonlyArray<{ keyword: string; title: string }> = [
   { keyword: 'events', title: 'Domain Events' },
   { keyword: 'host', title: 'Host and Hypervisor' },
   { keyword: 'virsh', title: 'Virsh itself' },
+  /** Commands virsh does not have. */
+  { keyword: 'tsvirt', title: 'tsvirt extensions' },
 ];
 
 const SHUTDOWN_MODE = 'shutdown mode: acpi|agent|initctl|signal|paravirt';
