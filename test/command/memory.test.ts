@@ -228,3 +228,10 @@ test('NUMA and numatune validation: ids, overlapping CPUs, memnodes, virtio-mem 
   assert.throws(() => parse(vmem(2048, 1000)), /requested size must be an integer multiple of block size/);
   assert.ok(parse(vmem(2048, 4096)));
 });
+
+test('cpu_map features marked removed from a model are disabled explicitly for a custom CPU', () => {
+  const args = argv(domain({ cpu: "<cpu mode='custom' match='exact'><model fallback='forbid'>Icelake-Server</model></cpu>" }));
+  assert.deepEqual(after(args, '-cpu'), ['Icelake-Server,intel-pt=off']);
+  const own = argv(domain({ cpu: "<cpu mode='custom' match='exact'><model>Icelake-Server</model><feature policy='require' name='intel-pt'/></cpu>" }));
+  assert.deepEqual(after(own, '-cpu'), ['Icelake-Server,intel-pt=on']);
+});

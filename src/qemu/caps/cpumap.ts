@@ -15,6 +15,8 @@ export interface CpuMapModel {
   signatures: Array<{ family: number; model: number }>;
   /** Features of the model (removed='yes' ones excluded). */
   features: Set<string>;
+  /** Features libvirt dropped from the model but QEMU's model still has (removed='yes'). */
+  removed: string[];
   decodeGuest: boolean;
 }
 
@@ -54,6 +56,7 @@ export function loadCpuMapX86(dir = DEFAULT_CPU_MAP_DIR): CpuMapX86 | null {
       name,
       signatures: base ? [...base.signatures] : [],
       features: new Set(base?.features ?? []),
+      removed: [...(base?.removed ?? [])],
       decodeGuest: attr(children(m, 'decode')[0], 'guest') !== 'off',
     };
     if (base?.vendor) model.vendor = base.vendor;
@@ -64,7 +67,10 @@ export function loadCpuMapX86(dir = DEFAULT_CPU_MAP_DIR): CpuMapX86 | null {
       model.signatures = sigs.map((s) => ({ family: Number(attr(s, 'family')), model: Number(attr(s, 'model')) }));
     }
     for (const f of children(m, 'feature')) {
-      if (attr(f, 'removed') === 'yes') continue;
+      if (attr(f, 'removed') === 'yes') {
+        model.removed.push(attr(f, 'name') ?? '');
+        continue;
+      }
       model.features.add(attr(f, 'name') ?? '');
     }
     byName.set(name, model);

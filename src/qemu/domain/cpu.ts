@@ -8,6 +8,10 @@ import type { QemuCaps } from '../caps/types.js';
 
 export function updateGuestCpu(def: DomainDef, caps: QemuCaps, cpuMapDir?: string): void {
   const cpu = def.cpu;
+  if ((cpu?.mode ?? 'custom') === 'custom' && cpu?.model) {
+    disableRemovedFeatures(def, cpuMapDir);
+    return;
+  }
   if (cpu?.mode !== 'host-model') return;
   if (def.os.arch !== 'x86_64' && def.os.arch !== 'i686') return;
   const map = loadCpuMapX86(cpuMapDir);
@@ -34,4 +38,17 @@ export function updateGuestCpu(def: DomainDef, caps: QemuCaps, cpuMapDir?: strin
   cpu.model = decoded.model;
   if (decoded.vendor) cpu.vendor = decoded.vendor;
   cpu.features = features;
+}
+
+/**
+ * Features libvirt's cpu_map marks removed='yes' in a model are still part of QEMU's model of the same
+ * name; a custom CPU disables them explicitly unless the definition mentions them.
+ */
+function disableRemovedFeatures(def: DomainDef, cpuMapDir?: string): void {
+  const cpu = def.cpu;
+  if (!cpu?.model || (def.os.arch !== 'x86_64' && def.os.arch !== 'i686')) return;
+  const model = loadCpuMapX86(cpuMapDir)?.models.find((m) => m.name === cpu.model);
+  for (const name of model?.removed ?? []) {
+    if (!cpu.features.some((f) => f.name === name)) cpu.features.push({ name, policy: 'disable' });
+  }
 }
