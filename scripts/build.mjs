@@ -45,7 +45,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // saxes and other pure-JS deps are bundled (no CJS lexing at start-up); native addons and WASM stay external.
+  external: ['@napi-rs/xattr', 'libxml2-wasm', '*.node'],
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   logLevel: quiet ? 'error' : 'warning',
