@@ -107,7 +107,7 @@ export function controllerProps(ctx: BuildCtx, c: ControllerDef): JsonProps | un
         case 'pcie-switch-upstream-port':
           return { driver: 'x3130-upstream', id: c.info.alias, ...addr };
         case 'pcie-switch-downstream-port':
-          return { driver: 'xio3130-downstream', port: t.port, chassis: t.chassis, id: c.info.alias, ...addr };
+          return { driver: c.modelName ?? 'xio3130-downstream', port: t.port, chassis: t.chassis, id: c.info.alias, hotplug: t.hotplug === undefined ? undefined : t.hotplug === 'on', ...addr };
         case 'pci-expander-bus':
           return { driver: 'pxb', bus_nr: t.busNr, id: c.info.alias, ...(t.node !== undefined ? { numa_node: t.node } : {}), ...addr };
         case 'pcie-expander-bus':

@@ -6,6 +6,7 @@ import type { DeviceInfo } from '../../conf/domain/common.js';
 import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
 import { addressProps } from './address.js';
+import { virtioDriver } from './virtio.js';
 import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
@@ -180,7 +181,7 @@ export function buildHostdevs(ctx: BuildCtx): void {
       case 'scsi_host': {
         const fd = ctx.host.openVhostScsi(v.wwpn ?? '');
         ctx.fds.push(fd);
-        addDevice(ctx, { driver: 'vhost-scsi-pci', wwpn: v.wwpn, vhostfd: String(fd), id: h.info.alias, bootindex: bootIndex(h.info), ...addressProps(ctx, h.info) });
+        addDevice(ctx, { driver: virtioDriver('vhost-scsi', v.model, h.info.address), wwpn: v.wwpn, vhostfd: String(fd), id: h.info.alias, bootindex: bootIndex(h.info), ...addressProps(ctx, h.info) });
         break;
       }
     }

@@ -7,6 +7,7 @@ import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import type { Host } from '../command/host.js';
 import type { QemuDriverConfig } from '../config.js';
+import { shortName } from '../command/util.js';
 
 /** Whether a chardev source uses TLS: its own tls='yes|no', else qemu.conf chardev_tls. */
 export function chardevHasTls(src: ChrSource, cfg: QemuDriverConfig): boolean {
@@ -25,6 +26,16 @@ export function chardevSources(def: DomainDef): Array<{ src: ChrSource; alias: s
 }
 
 export function prepareChardevs(def: DomainDef, host: Host, cfg: QemuDriverConfig): void {
+  // qemuDomainPrepareChannel: virtio channels on UNIX sockets without a path live in the per-VM channel dir
+  const chanDir = `${cfg.channelTargetDir}/domain-${shortName(def)}`;
+  for (const c of def.devices.channels) {
+    if (c.targetType !== 'virtio' || c.source.type !== 'unix' || c.source.path) continue;
+    const a = c.info.address;
+    const vs = a?.type === 'virtio-serial' ? a : { controller: 0, bus: 0, port: 0 };
+    const two = (n: number) => String(n).padStart(2, '0');
+    c.source.path = c.targetName ? `${chanDir}/${c.targetName}` : `${chanDir}/vioser-${two(vs.controller)}-${two(vs.bus)}-${two(vs.port)}.sock`;
+    c.source.autoPath = true;
+  }
   const uuid = cfg.chardevTLSx509secretUUID;
   if (!uuid) return;
   let key: Uint8Array | undefined;

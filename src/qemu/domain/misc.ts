@@ -25,6 +25,10 @@ export function miscDevicesPostParse(def: DomainDef): void {
     if (x86) setDefaultAttr(p, 'model', 'isa');
   }
   if (d.vsock) setDefaultAttr(d.vsock, 'model', 'virtio');
+  // qemuDomainChrDefPostParse: a UNIX chardev without a path gets a generated one, which implies bind mode
+  for (const c of [...d.serials, ...d.parallels, ...d.channels, ...d.consoles]) {
+    if (c.source.type === 'unix' && !c.source.path) c.source.listen = true;
+  }
   // interrupt remapping needs QEMU's split I/O APIC
   if (d.iommu && iommuDriver(d.iommu).intremap === 'on' && !def.features.some((f) => f.name === 'ioapic')) {
     def.features.push({ name: 'ioapic', attrs: [['driver', 'qemu']], body: [] });
