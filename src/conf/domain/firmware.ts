@@ -17,6 +17,17 @@ export function hasOldStyleUEFI(def: DomainDef): boolean {
 
 /** virDomainDefPostParseOs: a loader given by path without a type is a ROM. */
 export function firmwarePostParse(def: DomainDef): void {
+  // enrolled-keys implies secure-boot (shown explicitly); features are kept in libvirt's enum order
+  const ff = def.os.firmwareFeatures;
+  const feat = (n: string) => ff.find((f) => f.name === n);
+  if (feat('enrolled-keys')?.enabled === 'yes') {
+    if (feat('secure-boot')?.enabled === 'no') {
+      throw xmlDetail("firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled");
+    }
+    if (!feat('secure-boot')) ff.push({ name: 'secure-boot', enabled: 'yes' });
+  }
+  const order = ['enrolled-keys', 'secure-boot'];
+  ff.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const l = def.os.loader;
   if (l?.path && !l.type) l.type = 'rom';
 }

@@ -5,6 +5,7 @@ import type { DomainDef } from './types.js';
 import type { ControllerDef } from './devices/controller.js';
 import { diskNameToIndex, diskPostParse } from './devices/disk.js';
 import type { ChrDef } from './devices/chardev.js';
+import { filesystemPostParse } from './devices/filesystem.js';
 import { firmwarePostParse } from './firmware.js';
 import { hostdevPostParse } from './devices/hostdev.js';
 
@@ -143,6 +144,7 @@ export function genericPostParse(def: DomainDef): void {
   consoleCompat(def);
   firmwarePostParse(def);
   for (const h of def.devices.hostdevs) hostdevPostParse(h);
+  for (const f of def.devices.filesystems) filesystemPostParse(f);
   // ports for serial/parallel/channels without explicit port
   let port = 0;
   for (const s of def.devices.serials) {

@@ -113,7 +113,6 @@ export function formatQemuNamespace(ns: QemuNamespace): OutElement[] {
       ),
     );
   }
-  if (ns.deprecation) out.push(el(`${p}deprecation`, [['behavior', ns.deprecation]]));
   if (ns.overrides.length) {
     out.push(
       el(
@@ -131,5 +130,7 @@ export function formatQemuNamespace(ns: QemuNamespace): OutElement[] {
       ),
     );
   }
+  // qemuDomainDefNamespaceFormatXML: <qemu:deprecation> comes after <qemu:override>
+  if (ns.deprecation) out.push(el(`${p}deprecation`, [['behavior', ns.deprecation]]));
   return out;
 }

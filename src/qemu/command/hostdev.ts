@@ -149,6 +149,7 @@ function buildScsiHostdev(ctx: BuildCtx, h: GenericDevice, v: HostdevView, node:
       transport: 'tcp',
       user,
       'password-secret': secret,
+      'initiator-name': s.initiatorIqn,
       'node-name': node,
       'read-only': readOnly,
     };

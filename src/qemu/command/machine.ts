@@ -23,13 +23,14 @@ export function buildCompat(ctx: BuildCtx): void {
     case 'omit':
       o['deprecated-output'] = 'hide';
       break;
+    // qemuBuildCompatDeprecatedCommandLine: output policy first, then input
     case 'reject':
-      o['deprecated-input'] = 'reject';
       o['deprecated-output'] = 'hide';
+      o['deprecated-input'] = 'reject';
       break;
     case 'crash':
-      o['deprecated-input'] = 'crash';
       o['deprecated-output'] = 'hide';
+      o['deprecated-input'] = 'crash';
       break;
   }
   add(ctx, '-compat', json(o));

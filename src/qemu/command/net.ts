@@ -45,7 +45,8 @@ function frontendProps(ctx: BuildCtx, n: NetDef, netdev: string): JsonProps {
     Object.assign(p, virtioOptionProps(n.driver.virtio));
     if (n.driver.rss) p.rss = n.driver.rss === 'on';
     if (n.driver.rssHashReport) p.hash = n.driver.rssHashReport === 'on';
-    if (n.driver.txmode) p.tx = n.driver.txmode;
+    // QEMU calls the bottom-half TX mode 'bh'
+    if (n.driver.txmode) p.tx = n.driver.txmode === 'iothread' ? 'bh' : n.driver.txmode;
     if (n.driver.ioeventfd) p.ioeventfd = n.driver.ioeventfd === 'on';
     if (n.driver.eventIdx) p.event_idx = n.driver.eventIdx === 'on';
     for (const [k, v] of Object.entries(n.driver.host)) p[`host_${k}`] = v === 'on';

@@ -1,7 +1,7 @@
 // <filesystem>: a typed view of the element (virDomainFSDef). The element is kept verbatim by the
 // generic device code; builders and validation read this view.
 import { attr, child } from '../../../util/xml.js';
-import { type VirtioOptions, parseVirtioOptions } from '../common.js';
+import { type VirtioOptions, parseVirtioOptions, xmlErr } from '../common.js';
 import type { GenericDevice } from './generic.js';
 
 export interface FsView {
@@ -46,4 +46,20 @@ export function fsView(d: GenericDevice): FsView {
     readonly: !!child(x, 'readonly'),
     virtio: parseVirtioOptions(drv),
   };
+}
+
+/** virDomainFSDefParseXML/virDomainFSDefFormat: fmode/dmode are octal, at most 0777, shown as '%04o' (omitted when 0). */
+export function filesystemPostParse(d: GenericDevice): void {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of d.attrs) {
+    if (k !== 'fmode' && k !== 'dmode') {
+      out.push([k, v]);
+      continue;
+    }
+    const n = /^[0-7]+$/.test(v.trim()) ? Number.parseInt(v.trim(), 8) : Number.NaN;
+    if (Number.isNaN(n)) throw xmlErr(`Invalid value for attribute '${k}' in element 'filesystem': '${v}'. Expected integer value`);
+    if (n > 0o777) throw xmlErr(`invalid ${k}: '0${n.toString(8)}'`);
+    if (n > 0) out.push([k, n.toString(8).padStart(4, '0')]);
+  }
+  d.attrs = out;
 }

@@ -20,7 +20,7 @@ export interface HostdevView {
   /** usb */
   usb?: { bus?: number; device?: number; vendor?: number; product?: number; guestReset?: string };
   /** scsi: local adapter or iSCSI */
-  scsi?: { protocol?: string; adapter?: string; bus?: number; target?: number; unit?: number; name?: string; hosts: StorageHost[]; auth?: StorageAuth };
+  scsi?: { protocol?: string; adapter?: string; bus?: number; target?: number; unit?: number; name?: string; hosts: StorageHost[]; auth?: StorageAuth; initiatorIqn?: string };
   /** scsi_host: vhost-scsi */
   wwpn?: string;
   /** mdev */
@@ -71,6 +71,7 @@ export function hostdevView(d: GenericDevice): HostdevView {
         name: attr(src, 'name'),
         hosts: children(src, 'host').map((h) => ({ name: attr(h, 'name'), port: attr(h, 'port') })),
         auth: auth ? { username: attr(auth, 'username'), secretType: attr(sec, 'type'), secretUsage: attr(sec, 'usage'), secretUuid: attr(sec, 'uuid') } : undefined,
+        initiatorIqn: attr(child(child(src, 'initiator'), 'iqn'), 'name'),
       };
       break;
     }
