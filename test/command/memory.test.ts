@@ -235,3 +235,13 @@ test('cpu_map features marked removed from a model are disabled explicitly for a
   const own = argv(domain({ cpu: "<cpu mode='custom' match='exact'><model>Icelake-Server</model><feature policy='require' name='intel-pt'/></cpu>" }));
   assert.deepEqual(after(own, '-cpu'), ['Icelake-Server,intel-pt=on']);
 });
+
+test('KVM features: hidden/hint-dedicated/poll-control on -cpu, the dirty ring size on -accel', () => {
+  const xml = domain({
+    head: "<features><kvm><hidden state='on'/><hint-dedicated state='on'/><poll-control state='on'/><pv-ipi state='off'/><dirty-ring state='on' size='4096'/></kvm></features>",
+    cpu: "<cpu mode='host-passthrough' check='none' migratable='off'/>",
+  }).replace("<domain type='qemu'>", "<domain type='kvm'>");
+  const args = argv(xml);
+  assert.deepEqual(after(args, '-accel'), ['kvm,dirty-ring-size=4096']);
+  assert.deepEqual(after(args, '-cpu'), ['host,migratable=off,kvm=off,kvm-hint-dedicated=on,kvm-poll-control=on,kvm-pv-ipi=off']);
+});

@@ -72,7 +72,16 @@ export function buildMachine(ctx: BuildCtx): void {
   // TCG translation block cache size (<features><tcg><tb-cache>), in MiB
   const tb = ctx.def.features.find((f) => f.name === 'tcg')?.body.find((b) => b.local === 'tb-cache');
   const tbKiB = tb ? tcgTbCacheKiB(tb) : 0;
-  add(ctx, '-accel', tbKiB && accelName(ctx) === 'tcg' ? `tcg,tb-size=${Math.floor(tbKiB / 1024)}` : accelName(ctx));
+  let accel = accelName(ctx);
+  if (accel === 'tcg' && tbKiB) accel += `,tb-size=${Math.floor(tbKiB / 1024)}`;
+  // KVM dirty ring (<features><kvm><dirty-ring state='on' size=…/>)
+  const kvm = ctx.def.features.find((f) => f.name === 'kvm');
+  const ring = kvm?.body.find((b) => b.local === 'dirty-ring');
+  if (accel === 'kvm' && kvm && (kvm.attrs.find(([k]) => k === 'state')?.[1] ?? 'on') === 'on' && ring?.attrs.find((a) => a.name === 'state')?.value === 'on') {
+    const size = ring.attrs.find((a) => a.name === 'size')?.value;
+    if (size) accel += `,dirty-ring-size=${size}`;
+  }
+  add(ctx, '-accel', accel);
 }
 
 /** -global mch.extended-tseg-mbytes for an explicit SMM TSEG size (q35). */
