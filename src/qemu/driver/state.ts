@@ -110,7 +110,8 @@ export class QemuDriverState {
     const first = parseDomainXML(xml, { skipValidate: true });
     const caps = await this.capsFor(first);
     const def = parseDomainXML(xml, {
-      postParse: (d) => qemuPostParse(d, caps),
+      // qemu.conf and the daemon's environment pick the default audio backend (QEMU_AUDIO_DRV)
+      postParse: (d) => qemuPostParse(d, caps, { cfg: this.cfg, env: process.env }),
       validate: (d) => qemuValidate(d, caps),
     });
     return { def, caps };
