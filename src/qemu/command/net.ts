@@ -1,13 +1,26 @@
 // Network interfaces (qemuBuildNetCommandLine): -netdev backend then the -device frontend.
 import type { NetDef } from '../../conf/domain/devices/net.js';
 import { addressProps, acpiIndexProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
+import { type BuildCtx, type JsonProps, add, addDevice, addFdSet, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefined {
   switch (n.type) {
     case 'user':
+      // passt backend: a stream netdev to the per-interface passt socket (qemuPasstAddNetProps)
+      if (n.backendType === 'passt') {
+        const path = `${ctx.cfg.passtStateDir}/${ctx.shortName}-${n.info.alias}.socket`;
+        return { type: 'stream', addr: { type: 'unix', path }, server: false, id };
+      }
       return { type: 'user', id };
+    case 'vdpa': {
+      // the vhost-vdpa device is opened by the driver and passed in an fd set
+      const vhostdev = addFdSet(ctx, ctx.host.openVdpa(n.sourceDev ?? ''), `${n.info.alias}-vdpa`);
+      const p: JsonProps = { type: 'vhost-vdpa', vhostdev };
+      if (n.driver.queues && n.driver.queues > 1) p.queues = n.driver.queues;
+      p.id = id;
+      return p;
+    }
     case 'ethernet':
     case 'network':
     case 'bridge': {

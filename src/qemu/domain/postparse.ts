@@ -164,7 +164,9 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   videoPostParse(def);
   // net models and MACs
   d.nets.forEach((n, i) => {
-    if (!n.model && n.type !== 'hostdev') n.model = 'rtl8139';
+    // qemuDomainDeviceNetDefPostParse: vDPA interfaces are virtio; others default to rtl8139 on x86
+    if (!n.model && n.type === 'vdpa') n.model = 'virtio';
+    else if (!n.model && n.type !== 'hostdev') n.model = 'rtl8139';
     if (!n.mac) {
       n.mac = opts.generateMac ? opts.generateMac(i) : defaultMac(rnd);
       n.macGenerated = true;
