@@ -205,3 +205,19 @@ test('usb redirection: chardev backend, spicevmc defaults to usbredir, redirfilt
   const r = devices(argv).find((x) => x.driver === 'usb-redir');
   assert.deepEqual(r, { driver: 'usb-redir', chardev: 'charredir0', id: 'redir0', filter: '0x08:0x15E1:0x2007:0x0110:1|-1:-1:-1:-1:0', bootindex: 1, bus: 'usb.0', port: '1' });
 });
+
+test('graphics autoport with a port allocator (real start): VNC, websocket -1 and SPICE ports come from the pools', () => {
+  const cfg = testConfig();
+  let next = 5910;
+  let ws = 5700;
+  const host = { ...testHost(), allocatePort: (pool: 'remote' | 'websocket') => (pool === 'remote' ? next++ : ws++) };
+  const def = define(domain(`<graphics type='vnc' websocket='-1'/><graphics type='spice' autoport='yes'/>`));
+  def.id = -1;
+  const live = prepareDomainForStart(def, caps, host, cfg);
+  const [vnc, spice] = live.devices.graphics;
+  assert.deepEqual([vnc.port, vnc.websocket, vnc.websocketGenerated], [5910, 5700, true]);
+  assert.deepEqual([spice.port, spice.tlsPort], [5911, 5912]);
+  // pretend mode keeps libvirt's fixed values
+  const p = prepareDomainForStart(def, caps, host, cfg, { pretend: true });
+  assert.deepEqual([p.devices.graphics[0].port, p.devices.graphics[1].port, p.devices.graphics[1].tlsPort], [5900, 5901, 5902]);
+});

@@ -86,6 +86,12 @@ export interface Host {
   renderNode(): string;
   /** The socket fd of a started vhost-user GPU backend for a video device (by its alias). */
   openVhostUserGpu?(videoAlias: string): number;
+  /**
+   * A free TCP port from the driver's pool for graphics autoport ('remote': remote_display_port_min..max,
+   * 'websocket': remote_websocket_port_min..max). Without it (or in pretend mode) libvirt's fixed
+   * pretend values are used: VNC 5900, SPICE 5901/5902.
+   */
+  allocatePort?(pool: 'remote' | 'websocket'): number;
   /** Whether a path exists on the host (nvram files, cdrom devices). */
   pathExists(path: string): boolean;
   /** Whether a local block device is a CD-ROM drive (host_cdrom). */

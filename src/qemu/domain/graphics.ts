@@ -178,7 +178,8 @@ function defaultVideoRam(def: DomainDef, v: VideoDef): number | undefined {
 // ---- start time ----------------------------------------------------------------------------------
 
 /** qemuProcessGraphicsSetupListen + pretend port allocation + render nodes + VNC TLS secret. */
-export function prepareGraphics(def: DomainDef, host: Host, cfg: QemuDriverConfig, libDir: string, opts: { allocatePorts?: (g: GraphicsDef) => void } = {}): void {
+export function prepareGraphics(def: DomainDef, host: Host, cfg: QemuDriverConfig, libDir: string, opts: { pretend?: boolean } = {}): void {
+  const alloc = !opts.pretend && host.allocatePort ? host.allocatePort.bind(host) : undefined;
   for (const g of def.devices.graphics) {
     if (g.type === 'vnc' || g.type === 'spice') {
       const listenAddr = g.type === 'vnc' ? cfg.vncListen : cfg.spiceListen;
@@ -201,8 +202,7 @@ export function prepareGraphics(def: DomainDef, host: Host, cfg: QemuDriverConfi
       }
       const l0 = g.listens[0];
       if (l0 && (l0.type === 'address' || l0.type === 'network')) {
-        if (opts.allocatePorts) opts.allocatePorts(g);
-        else pretendPorts(g, cfg);
+        allocatePorts(g, cfg, alloc);
       }
     }
     // D-Bus display: the per-VM bus of the driver's dbus daemon (qemuDBusGetAddress)
@@ -231,10 +231,21 @@ export function prepareGraphics(def: DomainDef, host: Host, cfg: QemuDriverConfi
   }
 }
 
-/** qemuProcessVNCAllocatePorts / qemuProcessSPICEAllocatePorts without allocation (pretend mode). */
-export function pretendPorts(g: GraphicsDef, cfg: QemuDriverConfig): void {
+/**
+ * qemuProcessVNCAllocatePorts / qemuProcessSPICEAllocatePorts: ports from the driver's pools, or
+ * libvirt's fixed pretend values when there is no allocator (pretend start, test suite).
+ */
+export function allocatePorts(g: GraphicsDef, cfg: QemuDriverConfig, alloc?: (pool: 'remote' | 'websocket') => number): void {
   if (g.type === 'vnc') {
-    if (g.autoport) g.port = 5900;
+    if (!alloc) {
+      if (g.autoport) g.port = 5900;
+      return;
+    }
+    if (g.autoport) g.port = alloc('remote');
+    if (g.websocket === -1) {
+      g.websocket = alloc('websocket');
+      g.websocketGenerated = true;
+    }
     return;
   }
   if (g.type !== 'spice') return;
@@ -256,8 +267,16 @@ export function pretendPorts(g: GraphicsDef, cfg: QemuDriverConfig): void {
       }
     }
   }
-  if (needPort || g.port === -1) g.port = 5901;
-  if (needTLSPort || g.tlsPort === -1) g.tlsPort = 5902;
+  if (!alloc) {
+    if (needPort || g.port === -1) g.port = 5901;
+    if (needTLSPort || g.tlsPort === -1) g.tlsPort = 5902;
+    return;
+  }
+  if (needPort || g.port === -1) g.port = alloc('remote');
+  if (needTLSPort || g.tlsPort === -1) {
+    if (!cfg.spiceTLS) throw unsupported('Auto allocation of spice TLS port requested but spice TLS is disabled in qemu.conf');
+    g.tlsPort = alloc('remote');
+  }
 }
 
 /** vhost-user GPU backends: the socket fd handed to QEMU (qemuExtVhostUserGPUStart). */

@@ -76,7 +76,7 @@ export function prepareDomainForStart(def: DomainDef, caps: QemuCaps, host: Host
   prepareFirmware(d, host, cfg);
   prepareChardevs(d, host, cfg);
   // graphics listens/ports/render nodes/TLS, vhost-user GPUs
-  prepareGraphics(d, host, cfg, `${cfg.libDir}/domain-${shortName(d)}`);
+  prepareGraphics(d, host, cfg, `${cfg.libDir}/domain-${shortName(d)}`, { pretend: opts.pretend });
   prepareVideos(d, host);
   // qemu:override aliases must exist
   if (d.qemu?.overrides.length) {
