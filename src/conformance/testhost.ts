@@ -132,6 +132,7 @@ export function testHost(opts: TestHostOptions = {}): Host {
     randomBytes: mockRandomBytes,
     systemPageSizeKiB: 4,
     numaMaxNode: 7,
+    nowSeconds: () => 1234567890,
     numaNodeUnavailableMessage: (n) => `Mock: no numa node set is available at bit ${n}`,
     hugetlbfs: [
       { mnt: '/dev/hugepages2M', size: 2048, deflt: true },

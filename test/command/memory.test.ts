@@ -245,3 +245,21 @@ test('KVM features: hidden/hint-dedicated/poll-control on -cpu, the dirty ring s
   assert.deepEqual(after(args, '-accel'), ['kvm,dirty-ring-size=4096']);
   assert.deepEqual(after(args, '-cpu'), ['host,migratable=off,kvm=off,kvm-hint-dedicated=on,kvm-poll-control=on,kvm-pv-ipi=off']);
 });
+
+test('clock: timezone and variable offsets, rtc wall track, default PIT policy, hpet on, unsupported timers', () => {
+  const clock = (c: string) => domain({ head: '' }).replace('</os>', `</os><clock ${c}`);
+  const tz = argv(clock("offset='timezone' timezone='Europe/Paris'><timer name='rtc' track='wall'/><timer name='pit'/><timer name='hpet' present='yes'/></clock>"));
+  assert.deepEqual(after(tz, '-rtc'), ['base=localtime,clock=host']);
+  assert.deepEqual(after(tz, '-global'), ['kvm-pit.lost_tick_policy=delay']);
+  assert.match(after(tz, '-machine')[0], /,hpet=on$/);
+  const def = parse(clock("offset='variable' adjustment='3600' basis='utc'/>"));
+  const host = testHost();
+  const live = prepareDomainForStart(def, caps, host, testConfig(), { pretend: true });
+  const cmd = buildCommandLine(live, caps, host, testConfig());
+  assert.deepEqual(after(cmd.argv, '-rtc'), ['base=2009-02-14T00:31:30']);
+  const tzCmd = buildCommandLine(prepareDomainForStart(parse(clock("offset='timezone' timezone='Europe/Paris'/>")), caps, host, testConfig(), { pretend: true }), caps, host, testConfig());
+  assert.deepEqual(tzCmd.env.at(-1), ['TZ', 'Europe/Paris']);
+  assert.throws(() => parse(clock("offset='utc'><timer name='rtc' track='boot'/></clock>")), /unsupported rtc timer track 'boot'/);
+  assert.throws(() => parse(clock("offset='utc'><timer name='pit' tickpolicy='merge'/></clock>")), /unsupported pit tickpolicy 'merge'/);
+  assert.throws(() => parse(clock("offset='utc'><timer name='platform'/></clock>")), /unsupported timer type \(name\) 'platform'/);
+});

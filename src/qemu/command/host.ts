@@ -76,6 +76,10 @@ export interface Host {
   systemPageSizeKiB: number;
   /** Highest host NUMA node id (nodes 0..maxNode are available). */
   numaMaxNode: number;
+  /** Current time (seconds since the epoch) for a variable guest clock offset. */
+  nowSeconds?(): number;
+  /** The host's local time offset from UTC in seconds (localtime-based variable clocks). */
+  localOffsetSeconds?(): number;
   /** Message for an unavailable host NUMA node (default: libvirt's "NUMA node N is unavailable"). */
   numaNodeUnavailableMessage?(node: number): string;
   /** Hugetlbfs mounts, default first. */

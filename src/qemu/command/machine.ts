@@ -65,7 +65,7 @@ export function buildMachine(ctx: BuildCtx): void {
   if (ramId && !(def.cpu?.numa?.cells.length)) parts.push(`memory-backend=${ramId}`);
   parts.push(...pflashMachineProps(ctx));
   const hpet = def.clock.timers.find((t) => t.name === 'hpet');
-  if (hpet?.present === 'no' && hasCap(ctx, 'machine-hpet')) parts.push('hpet=off');
+  if (hpet?.present && hasCap(ctx, 'machine-hpet')) parts.push(`hpet=${hpet.present === 'yes' ? 'on' : 'off'}`);
   parts.push(...launchSecurityMachineProps(def));
   parts.push(...pcspkMachineProps(ctx));
   add(ctx, '-machine', parts.join(','));
@@ -133,26 +133,42 @@ export function buildMonitor(ctx: BuildCtx): void {
 export function buildClock(ctx: BuildCtx): void {
   const c = ctx.def.clock;
   let rtc: string;
+  const isoSeconds = (secs: number) => new Date(secs * 1000).toISOString().slice(0, 19);
   switch (c.offset) {
     case 'localtime':
+    case 'timezone':
       rtc = 'base=localtime';
       break;
-    case 'absolute': {
-      const d = new Date((c.start ?? 0) * 1000).toISOString().slice(0, 19);
-      rtc = `base=${d}`;
+    case 'variable': {
+      // the guest clock runs `adjustment` seconds off the host's UTC clock (localtime basis: plus the host offset)
+      const adj = Number(c.adjustment ?? 0) + (c.basis === 'localtime' ? (ctx.host.localOffsetSeconds?.() ?? 0) : 0);
+      rtc = `base=${isoSeconds((ctx.host.nowSeconds?.() ?? 0) + adj)}`;
       break;
     }
+    case 'absolute':
+      rtc = `base=${isoSeconds(c.start ?? 0)}`;
+      break;
     default:
       rtc = 'base=utc';
   }
   const rtcTimer = c.timers.find((t) => t.name === 'rtc');
   if (rtcTimer?.track === 'guest') rtc += ',clock=vm';
+  else if (rtcTimer?.track === 'wall') rtc += ',clock=host';
   else if (rtcTimer?.track === 'realtime') rtc += ',clock=rt';
   if (rtcTimer?.tickpolicy === 'catchup') rtc += ',driftfix=slew';
   add(ctx, '-rtc', rtc);
-  const pit = c.timers.find((t) => t.name === 'pit');
-  if (pit?.tickpolicy === 'delay') add(ctx, '-global', 'kvm-pit.lost_tick_policy=delay');
-  else if (pit?.tickpolicy === 'discard') add(ctx, '-global', 'kvm-pit.lost_tick_policy=discard');
+  if (c.offset === 'timezone' && c.timezone) ctx.env.push(['TZ', c.timezone]);
+  for (const t of c.timers) {
+    if (t.name === 'pit') {
+      // delay is QEMU's default without kvm-pit; with it libvirt asks for delay explicitly
+      const policy = t.tickpolicy ?? 'delay';
+      if ((policy === 'delay' || policy === 'discard') && hasCap(ctx, 'kvm-pit-lost-tick-policy')) {
+        add(ctx, '-global', `kvm-pit.lost_tick_policy=${policy}`);
+      }
+    } else if (t.name === 'hpet' && !hasCap(ctx, 'machine-hpet') && t.present === 'no') {
+      add(ctx, '-no-hpet');
+    }
+  }
 }
 
 export function buildPM(ctx: BuildCtx): void {

@@ -43,3 +43,33 @@ export function prepareAllowReboot(def: DomainDef): void {
     (def.onCrash === 'destroy' || def.onCrash === 'coredump-destroy')
   );
 }
+
+/** qemuValidateDomainDefClockTimers */
+export function validateClockTimers(def: DomainDef, caps: QemuCaps): void {
+  const x86 = def.os.arch === 'x86_64' || def.os.arch === 'i686';
+  for (const t of def.clock.timers) {
+    switch (t.name) {
+      case 'platform':
+        throw unsupported(`unsupported timer type (name) '${t.name}'`);
+      case 'tsc':
+      case 'kvmclock':
+      case 'hypervclock':
+        if (!x86 && t.present === 'yes') {
+          throw unsupported(`Configuring the '${t.name}' timer is not supported for virtType=${def.type} arch=${def.os.arch} machine=${def.os.machine} guests`);
+        }
+        break;
+      case 'rtc':
+        if (t.track === 'boot') throw unsupported(`unsupported rtc timer track '${t.track}'`);
+        if (t.tickpolicy === 'merge' || t.tickpolicy === 'discard') throw unsupported(`unsupported rtc timer tickpolicy '${t.tickpolicy}'`);
+        break;
+      case 'pit':
+        if (t.tickpolicy === 'merge' || (t.tickpolicy === 'catchup' && !caps.flags.has('kvm-pit-lost-tick-policy'))) {
+          throw unsupported(`unsupported pit tickpolicy '${t.tickpolicy}'`);
+        }
+        break;
+      case 'hpet':
+        if (t.present === 'yes' && !caps.flags.has('machine-hpet') && !caps.flags.has('no-hpet')) throw unsupported('hpet timer is not supported');
+        break;
+    }
+  }
+}

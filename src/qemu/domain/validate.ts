@@ -11,7 +11,7 @@ import { isQ35 } from './machine.js';
 import { qemuValidateMiscDevices } from './misc.js';
 import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
-import { validateTseg } from './features.js';
+import { validateClockTimers, validateTseg } from './features.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
@@ -26,4 +26,5 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   validateMemoryHotplug(def);
   qemuValidateGraphicsAudioVideo(def, caps);
   validateTseg(def, caps);
+  validateClockTimers(def, caps);
 }
