@@ -470,6 +470,7 @@ export function assignAddresses(def: DomainDef, _caps: QemuCaps): void {
   let nextIndex = dry.buses.length - dry.added.length;
   for (const model of dry.added) {
     const c: ControllerDef = { type: 'pci', index: nextIndex++, model, info: {} };
+    // virDomainDefAddController appends
     d.controllers.push(c);
   }
   assignPass(def, q35, false);

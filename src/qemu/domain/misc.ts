@@ -109,7 +109,18 @@ function validateShmems(def: DomainDef): void {
   }
 }
 
+/** qemuValidateDomainDeviceDefInput: only passthrough virtio inputs have (non-)transitional models. */
+function validateInputs(def: DomainDef): void {
+  for (const i of def.devices.inputs) {
+    if (i.bus !== 'virtio' || !i.model?.includes('transitional')) continue;
+    if (i.type === 'mouse' || i.type === 'tablet' || i.type === 'keyboard') {
+      throw unsupported(`virtio (non-)transitional models are not supported for input type=${i.type}`);
+    }
+  }
+}
+
 export function qemuValidateMiscDevices(def: DomainDef, caps: QemuCaps): void {
+  validateInputs(def);
   validateIommu(def, caps);
   validatePanics(def, caps);
   validateShmems(def);

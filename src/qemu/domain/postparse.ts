@@ -94,9 +94,9 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     if (!findController(def, 'usb', 0)) addController(def, { type: 'usb', index: 0 });
     if (!findController(def, 'pci', 0)) addController(def, { type: 'pci', index: 0, model: 'pci-root' });
   } else if (q35) {
+    if (!findController(def, 'usb', 0)) addController(def, { type: 'usb', index: 0, model: 'qemu-xhci' });
     if (!findController(def, 'sata', 0)) addController(def, { type: 'sata', index: 0 });
     if (!findController(def, 'pci', 0)) addController(def, { type: 'pci', index: 0, model: 'pcie-root' });
-    if (!findController(def, 'usb', 0)) addController(def, { type: 'usb', index: 0, model: 'qemu-xhci' });
   }
   genericPostParse(def);
   firmwareNvramPostParse(def, opts.nvramDir);

@@ -54,10 +54,10 @@ export function parseInput(e: XmlElement, ctx: ParseCtx): InputDef {
 
 export function formatInput(i: InputDef, ctx: FormatCtx): OutElement {
   const kids: Array<OutElement | undefined> = [];
+  if (i.driver && virtioOptionAttrs(i.driver).some(([, v]) => v !== undefined)) kids.push(el('driver', virtioOptionAttrs(i.driver)));
   if (i.evdev || i.sourceDev) {
     kids.push(el('source', [['evdev', i.evdev], ['dev', i.sourceDev], ['grab', i.grab], ['grabToggle', i.grabToggle], ['repeat', i.repeat]]));
   }
-  if (i.driver && virtioOptionAttrs(i.driver).some(([, v]) => v !== undefined)) kids.push(el('driver', virtioOptionAttrs(i.driver)));
   kids.push(...formatDeviceInfo(i.info, ctx));
   return el('input', [['type', i.type], ['bus', i.bus], ['model', i.model]], kids.filter((k): k is OutElement => !!k));
 }

@@ -61,7 +61,7 @@ export function parseVideo(e: XmlElement, ctx: ParseCtx): VideoDef {
 export function formatVideo(v: VideoDef, ctx: FormatCtx): OutElement {
   const kids: Array<OutElement | undefined> = [];
   if (v.driver) {
-    const a: Array<[string, string | undefined]> = [['name', v.driver.name], ...(virtioOptionAttrs(v.driver.virtio) as Array<[string, string | undefined]>), ['vgaconf', v.driver.vgaconf]];
+    const a: Array<[string, string | undefined]> = [...(virtioOptionAttrs(v.driver.virtio) as Array<[string, string | undefined]>), ['name', v.driver.name], ['vgaconf', v.driver.vgaconf]];
     if (a.some(([, x]) => x !== undefined)) kids.push(el('driver', a));
   }
   kids.push(
