@@ -3,7 +3,7 @@ import type { AudioDef, AudioIO } from '../../conf/domain/devices/audio.js';
 import { findAudioById } from '../../conf/domain/devices/audio.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { qemuAudioDriverName } from '../domain/graphics.js';
-import { type BuildCtx, type JsonProps, add, addEnv, json } from './util.js';
+import { add, addEnv, type BuildCtx, type JsonProps, json } from './util.js';
 
 const tri = (v: 'yes' | 'no' | undefined): boolean | undefined => (v === undefined ? undefined : v === 'yes');
 const pos = (v: number | undefined): number | undefined => (v ? v : undefined);

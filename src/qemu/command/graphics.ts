@@ -1,9 +1,9 @@
 // Graphics front-ends (qemuBuildGraphicsCommandLine): -vnc, -spice, -display sdl|egl-headless|dbus.
 import type { GraphicsDef } from '../../conf/domain/devices/graphics.js';
 import { SPICE_CHANNEL_NAMES } from '../../conf/domain/devices/graphics.js';
-import { ErrorDomain, configUnsupported, internalError } from '../../util/errors.js';
+import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
 import { audioIdString } from './audio.js';
-import { type BuildCtx, add, addEnv, escComma, json } from './util.js';
+import { add, addEnv, type BuildCtx, escComma, json } from './util.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 

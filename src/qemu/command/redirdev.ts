@@ -5,7 +5,7 @@ import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import { attr, children } from '../../util/xml.js';
 import { addressProps } from './address.js';
 import { chardevArg } from './chardev.js';
-import { type BuildCtx, type JsonProps, add, addDevice } from './util.js';
+import { add, addDevice, type BuildCtx, type JsonProps } from './util.js';
 
 const hexOr = (v: string | undefined, width: number): string => {
   if (v === undefined || v === '-1') return '-1';

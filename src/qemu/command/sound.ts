@@ -3,7 +3,7 @@ import type { SoundCodec, SoundDef } from '../../conf/domain/devices/sound.js';
 import { soundSupportsCodecs } from '../../conf/domain/devices/sound.js';
 import { addressProps } from './address.js';
 import { audioIdString } from './audio.js';
-import { type BuildCtx, type JsonProps, addDevice } from './util.js';
+import { addDevice, type BuildCtx, type JsonProps } from './util.js';
 
 const SOUND_DRIVERS: Record<string, string> = {
   es1370: 'ES1370',

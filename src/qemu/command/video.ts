@@ -1,9 +1,9 @@
 // Video devices (qemuBuildVideoCommandLine / qemuBuildDeviceVideoCmd): the primary device takes the
 // VGA-compatible model, secondaries the plain one; vhost-user GPUs get their backend chardev first.
 import type { VideoDef } from '../../conf/domain/devices/video.js';
-import { ErrorDomain, configUnsupported } from '../../util/errors.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { addressProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, hasCap } from './util.js';
+import { add, addDevice, type BuildCtx, hasCap, type JsonProps } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 /** qemuDomainSupportsVideoVga */

@@ -1,6 +1,6 @@
 // <audio>: virDomainAudioDef — a host audio backend (QEMU -audiodev) with per-direction settings.
-import { type AttrList, type OutElement, type XmlElement, attr, child, el } from '../../../util/xml.js';
-import { type ParseCtx, enumAttr, uintAttr, xmlErr, yesNoAttr } from '../common.js';
+import { type AttrList, attr, child, el, type OutElement, type XmlElement } from '../../../util/xml.js';
+import { enumAttr, type ParseCtx, uintAttr, xmlErr, yesNoAttr } from '../common.js';
 
 export const AUDIO_TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus'] as const;
 export type AudioType = (typeof AUDIO_TYPES)[number];

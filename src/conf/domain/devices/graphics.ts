@@ -1,7 +1,7 @@
 // <graphics>: virDomainGraphicsDef — vnc, spice, sdl, egl-headless, dbus, rdp, desktop — with
 // libvirt's parse rules (legacy listen/socket attributes, autoport, port -1) and its formatter.
-import { type AttrList, type OutElement, type XmlElement, attr, child, children, el } from '../../../util/xml.js';
-import { type FormatCtx, type ParseCtx, enumAttr, xmlErr } from '../common.js';
+import { type AttrList, attr, child, children, el, type OutElement, type XmlElement } from '../../../util/xml.js';
+import { enumAttr, type FormatCtx, type ParseCtx, xmlErr } from '../common.js';
 
 export const GRAPHICS_TYPES = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'] as const;
 export type GraphicsType = (typeof GRAPHICS_TYPES)[number];
@@ -150,7 +150,9 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
   // listens (vnc, spice, rdp)
   if (type === 'vnc' || type === 'spice' || type === 'rdp') {
     const ls = children(e, 'listen');
-    ls.forEach((l, i) => g.listens.push(parseListen(l, g, i === 0 ? e : undefined, ctx)));
+    ls.forEach((l, i) => {
+      g.listens.push(parseListen(l, g, i === 0 ? e : undefined, ctx));
+    });
     if (ls.length === 0) {
       const sock = attr(e, 'socket');
       const listenAttr = attr(e, 'listen');

@@ -1,6 +1,6 @@
 // <sound>: virDomainSoundDef — emulated sound cards, HDA codecs and the audio backend they use.
-import { type OutElement, type XmlElement, attr, children, el } from '../../../util/xml.js';
-import { type DeviceInfo, type FormatCtx, type ParseCtx, enumAttr, formatDeviceInfo, parseDeviceInfo, xmlErr } from '../common.js';
+import { attr, children, el, type OutElement, type XmlElement } from '../../../util/xml.js';
+import { type DeviceInfo, enumAttr, type FormatCtx, formatDeviceInfo, type ParseCtx, parseDeviceInfo, xmlErr } from '../common.js';
 
 export const SOUND_MODELS = ['sb16', 'es1370', 'pcspk', 'ac97', 'ich6', 'ich9', 'usb', 'ich7'] as const;
 export type SoundModel = (typeof SOUND_MODELS)[number];
