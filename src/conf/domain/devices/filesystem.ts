@@ -48,18 +48,33 @@ export function fsView(d: GenericDevice): FsView {
   };
 }
 
-/** virDomainFSDefParseXML/virDomainFSDefFormat: fmode/dmode are octal, at most 0777, shown as '%04o' (omitted when 0). */
+const FS_ATTR_ORDER = ['type', 'accessmode', 'model', 'multidevs', 'fmode', 'dmode'];
+
+/**
+ * virDomainFSDefParseXML/virDomainFSDefPostParse/virDomainFSDefFormat: fmode/dmode are octal, at most
+ * 0777, shown as '%04o' (omitted when 0); the access mode defaults to passthrough unless the
+ * filesystem is served by an external vhost-user socket; attributes in libvirt's order.
+ */
 export function filesystemPostParse(d: GenericDevice): void {
-  const out: Array<[string, string]> = [];
+  const attrs = new Map<string, string>();
   for (const [k, v] of d.attrs) {
     if (k !== 'fmode' && k !== 'dmode') {
-      out.push([k, v]);
+      attrs.set(k, v);
       continue;
     }
     const n = /^[0-7]+$/.test(v.trim()) ? Number.parseInt(v.trim(), 8) : Number.NaN;
     if (Number.isNaN(n)) throw xmlErr(`Invalid value for attribute '${k}' in element 'filesystem': '${v}'. Expected integer value`);
     if (n > 0o777) throw xmlErr(`invalid ${k}: '0${n.toString(8)}'`);
-    if (n > 0) out.push([k, n.toString(8).padStart(4, '0')]);
+    if (n > 0) attrs.set(k, n.toString(8).padStart(4, '0'));
   }
+  if (!attrs.has('type')) attrs.set('type', 'mount');
+  const acc = attrs.get('accessmode');
+  if ((acc === undefined || acc === 'default') && !attr(child(d.xml, 'source'), 'socket')) attrs.set('accessmode', 'passthrough');
+  const out: Array<[string, string]> = [];
+  for (const k of FS_ATTR_ORDER) {
+    const v = attrs.get(k);
+    if (v !== undefined) out.push([k, v]);
+  }
+  for (const [k, v] of attrs) if (!FS_ATTR_ORDER.includes(k)) out.push([k, v]);
   d.attrs = out;
 }
