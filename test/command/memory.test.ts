@@ -263,3 +263,15 @@ test('clock: timezone and variable offsets, rtc wall track, default PIT policy, 
   assert.throws(() => parse(clock("offset='utc'><timer name='pit' tickpolicy='merge'/></clock>")), /unsupported pit tickpolicy 'merge'/);
   assert.throws(() => parse(clock("offset='utc'><timer name='platform'/></clock>")), /unsupported timer type \(name\) 'platform'/);
 });
+
+test('CPU validation: topology must match the vCPU count, machine vCPU limit, cache modes', () => {
+  assert.throws(() => parse(domain({ vcpus: 4, cpu: "<cpu><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>" })), /CPU topology doesn't match maximum vcpu count/);
+  assert.throws(() => parse(domain({ vcpus: 300 })), /Maximum CPUs greater than specified machine type limit 255/);
+  assert.throws(
+    () => parse(domain({ cpu: "<cpu mode='custom'><model>qemu64</model><cache mode='passthrough'/></cpu>" })),
+    /CPU cache mode 'passthrough' can only be used with 'host-passthrough' \/ 'maximum' CPUs/,
+  );
+  assert.throws(() => parse(domain({ cpu: "<cpu mode='custom'><model>qemu64</model><cache level='2' mode='emulate'/></cpu>" })), /can only be used with level='3'/);
+  const args = argv(domain({ cpu: "<cpu mode='custom'><model>qemu64</model><cache level='3' mode='emulate'/></cpu>" }));
+  assert.deepEqual(after(args, '-cpu'), ['qemu64,l3-cache=on']);
+});

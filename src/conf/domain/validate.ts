@@ -5,6 +5,7 @@ import type { DomainDef } from './types.js';
 import { checkDuplicateDriveAddresses, validateDisk } from './devices/disk.js';
 import { validateFirmware } from './firmware.js';
 import { validateMemtune } from './memory.js';
+import { validateCpuTopology } from './cpu.js';
 import { hostdevView } from './devices/hostdev.js';
 
 export function validateName(name: string): void {
@@ -41,6 +42,7 @@ export function validateDomainDef(def: DomainDef): void {
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
   validateFirmware(def);
   validateMemtune(def);
+  validateCpuTopology(def);
 }
 
 /** virDomainDefHostdevValidate: SCSI host devices on distinct drive addresses, not shared with SCSI

@@ -2,7 +2,9 @@
 // reported (the migratable expansion decoded through libvirt's cpu_map) plus the domain's own
 // feature overrides.
 import type { DomainDef } from '../../conf/domain/types.js';
-import { accelFor } from '../caps/cache.js';
+import { accelFor, getMachine } from '../caps/cache.js';
+import { attr } from '../../util/xml.js';
+import { ErrorDomain, configUnsupported } from '../../util/errors.js';
 import { decodeHostCpu, loadCpuMapX86 } from '../caps/cpumap.js';
 import type { QemuCaps } from '../caps/types.js';
 
@@ -50,5 +52,42 @@ function disableRemovedFeatures(def: DomainDef, cpuMapDir?: string): void {
   const model = loadCpuMapX86(cpuMapDir)?.models.find((m) => m.name === cpu.model);
   for (const name of model?.removed ?? []) {
     if (!cpu.features.some((f) => f.name === name)) cpu.features.push({ name, policy: 'disable' });
+  }
+}
+
+const cpuUnsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
+
+/** qemuValidateDomainDefCpu and the machine's vCPU limit (qemuValidateDomainDef). */
+export function validateCpu(def: DomainDef, caps: QemuCaps): void {
+  let accel: ReturnType<typeof accelFor> | undefined;
+  try {
+    accel = accelFor(def.type);
+  } catch {
+    accel = undefined;
+  }
+  const m = accel && def.os.machine ? getMachine(caps, accel, def.os.machine) : undefined;
+  if (m?.maxCpus && def.vcpu.max > m.maxCpus) {
+    throw cpuUnsupported(`Maximum CPUs greater than specified machine type limit ${m.maxCpus}`);
+  }
+  const cpu = def.cpu;
+  if (!cpu || ((cpu.mode ?? 'custom') === 'custom' && !cpu.model)) return;
+  if (cpu.mode === 'host-passthrough' && cpu.migratable && cpu.migratable !== 'off' && !caps.flags.has('cpu.migratable')) {
+    throw cpuUnsupported('Migratable attribute for host-passthrough CPU is not supported by QEMU binary');
+  }
+  if (cpu.mode === 'maximum' && !caps.flags.has('cpu-max')) throw cpuUnsupported('maximum CPU is not supported by QEMU binary');
+  const cache = cpu.cache;
+  if (cache) {
+    if (def.os.arch !== 'x86_64' && def.os.arch !== 'i686') {
+      throw cpuUnsupported(`CPU cache specification is not supported for '${def.os.arch}' architecture`);
+    }
+    const mode = attr(cache, 'mode');
+    const level = attr(cache, 'level');
+    if (mode === 'emulate' && level !== '3') throw cpuUnsupported(`CPU cache mode '${mode}' can only be used with level='3'`);
+    if (mode === 'passthrough' && cpu.mode !== 'host-passthrough' && cpu.mode !== 'maximum') {
+      throw cpuUnsupported(`CPU cache mode '${mode}' can only be used with 'host-passthrough' / 'maximum' CPUs`);
+    }
+    if ((mode === 'passthrough' || mode === 'disable') && level !== undefined) {
+      throw cpuUnsupported(`unsupported CPU cache level for mode '${mode}'`);
+    }
   }
 }

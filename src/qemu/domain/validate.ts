@@ -12,6 +12,7 @@ import { qemuValidateMiscDevices } from './misc.js';
 import { qemuValidateGraphicsAudioVideo } from './graphics.js';
 import { validateMemoryHotplug } from './memory.js';
 import { validateClockTimers, validateTseg } from './features.js';
+import { validateCpu } from './cpu.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
 
@@ -27,4 +28,5 @@ export function qemuValidate(def: DomainDef, caps: QemuCaps, host?: Pick<Host, '
   qemuValidateGraphicsAudioVideo(def, caps);
   validateTseg(def, caps);
   validateClockTimers(def, caps);
+  validateCpu(def, caps);
 }
