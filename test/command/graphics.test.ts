@@ -221,3 +221,18 @@ test('graphics autoport with a port allocator (real start): VNC, websocket -1 an
   const p = prepareDomainForStart(def, caps, host, cfg, { pretend: true });
   assert.deepEqual([p.devices.graphics[0].port, p.devices.graphics[1].port, p.devices.graphics[1].tlsPort], [5900, 5901, 5902]);
 });
+
+test('dbus display: p2p, D-Bus and qemu-vdagent chardevs, dbus usbredir', () => {
+  const { argv } = build(domain(`<graphics type='dbus' p2p='yes'/>
+<channel type='dbus'><source channel='org.qemu.vdagent'/><target type='virtio' name='org.qemu.vdagent'/></channel>
+<channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source><target type='virtio' name='com.redhat.spice.0'/></channel>
+<redirdev bus='usb' type='dbus'><source channel='org.qemu.usbredir'/></redirdev>`));
+  assert.deepEqual(after(argv, '-chardev').slice(1), [
+    'dbus,id=charchannel0,name=org.qemu.vdagent',
+    'qemu-vdagent,id=charchannel1,name=vdagent,clipboard=on,mouse=on',
+    'dbus,id=charredir0,name=org.qemu.usbredir',
+  ]);
+  assert.deepEqual(after(argv, '-display'), ['dbus,p2p=on']);
+  const addr = build(domain(`<graphics type='dbus'/>`)).argv;
+  assert.deepEqual(after(addr, '-display'), ['dbus,addr=unix:path=/bad-test-used-env-xdg-runtime-dir/libvirt/qemu/run/dbus/-1-t-dbus.sock']);
+});

@@ -73,6 +73,24 @@ export function chardevArg(ctx: BuildCtx, src: ChrSource, id: string, alias: str
     case 'spiceport':
       parts.push('spiceport', `id=${id}`, `name=${src.channel ?? ''}`);
       break;
+    case 'dbus': {
+      // a D-Bus display channel: <source channel='org.qemu.…'/>
+      const name = src.extra.map((x) => x.attrs.find((a) => a.name === 'channel')?.value).find((v) => v !== undefined) ?? '';
+      parts.push('dbus', `id=${id}`, `name=${escComma(name)}`);
+      break;
+    }
+    case 'qemu-vdagent': {
+      // QEMU's built-in vdagent: <source><clipboard copypaste=…/><mouse mode=…/></source>
+      parts.push('qemu-vdagent', `id=${id}`, 'name=vdagent');
+      const sub = (n: string, a: string) =>
+        src.extra.flatMap((s) => s.children).map((c) => (c.kind === 'element' && c.local === n ? c.attrs.find((x) => x.name === a)?.value : undefined)).find((v) => v !== undefined);
+      const cp = sub('clipboard', 'copypaste');
+      if (cp) parts.push(`clipboard=${cp === 'yes' ? 'on' : 'off'}`);
+      const mouse = sub('mouse', 'mode');
+      if (mouse === 'client') parts.push('mouse=on');
+      else if (mouse === 'server') parts.push('mouse=off');
+      break;
+    }
     default:
       throw configUnsupported(`Unsupported char device type '${src.type}'`, ErrorDomain.QEMU);
   }
