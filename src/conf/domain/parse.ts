@@ -4,7 +4,7 @@ import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { type XmlElement, attr, child, children, parseXml } from '../../util/xml.js';
 import { type ParseCtx, enumAttr, intAttr, memoryElement, parseUInt, scaledToKiB, textContent, uintAttr, unsupported, xmlErr } from './common.js';
 import { parseChr } from './devices/chardev.js';
-import { parseController } from './devices/controller.js';
+import { assignPciControllerIndexes, parseController } from './devices/controller.js';
 import { insertDisk, parseDisk } from './devices/disk.js';
 import { parseGeneric } from './devices/generic.js';
 import { parseGraphics } from './devices/graphics.js';
@@ -188,6 +188,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   }
 
   parseDevices(def, child(root, 'devices'), ctx);
+  assignPciControllerIndexes(def.devices.controllers);
   // virDomainDefBootOrderPostParse: per-device boot orders are unique and exclusive with <os><boot>;
   // HVM guests without any boot configuration boot from disk.
   const bootOrders = collectBootOrders(def);

@@ -341,6 +341,12 @@ function assignPass(def: DomainDef, q35: boolean, dryRun: boolean): AddressSet {
         set.reserve(a);
       }
     }
+    // a dmi-to-pci-bridge sits where it is on real Q35 hardware: 00:1e.0
+    for (const c of d.controllers) {
+      if (c.type !== 'pci' || c.model !== 'dmi-to-pci-bridge' || addrOf(c.info) || set.slotUsed(0, 0x1e)) continue;
+      place(c.info, pci(0, 0x1e));
+      set.reserve(pci(0, 0x1e));
+    }
     // the first USB2 controller set at 00:1d (EHCI function 7, UHCI1 function 0)
     for (const c of d.controllers) {
       if (c.type !== 'usb' || c.index !== 0 || (c.model !== 'ich9-ehci1' && c.model !== 'ich9-uhci1') || addrOf(c.info)) continue;

@@ -54,6 +54,9 @@ export function parseController(e: XmlElement, ctx: ParseCtx): ControllerDef {
   if (idxStr !== undefined) {
     if (!/^\d+$/.test(idxStr)) throw xmlErr(`Cannot parse controller index ${idxStr}`);
     index = Number(idxStr);
+  } else if (type === 'pci') {
+    // assigned once all controllers are known (assignPciControllerIndexes)
+    index = -1;
   }
   const c: ControllerDef = { type, index, model: attr(e, 'model'), info: parseDeviceInfo(e, ctx) };
   if (type === 'pci' && c.model !== undefined && !(PCI_MODELS as readonly string[]).includes(c.model)) {
@@ -91,6 +94,18 @@ export function parseController(e: XmlElement, ctx: ParseCtx): ControllerDef {
   const hole = child(e, 'pcihole64');
   if (hole) c.pcihole64 = Number(textContent(hole)?.trim());
   return c;
+}
+
+/** PCI controllers without an index: the root bus takes 0, the others the lowest unused index in document order. */
+export function assignPciControllerIndexes(list: ControllerDef[]): void {
+  const used = new Set(list.filter((c) => c.type === 'pci' && c.index >= 0).map((c) => c.index));
+  for (const c of list) {
+    if (c.type !== 'pci' || c.index >= 0) continue;
+    let i = 0;
+    while (used.has(i)) i++;
+    c.index = i;
+    used.add(i);
+  }
 }
 
 export function formatController(c: ControllerDef, ctx: FormatCtx): OutElement {
