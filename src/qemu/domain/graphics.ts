@@ -305,7 +305,15 @@ export function qemuValidateGraphicsAudioVideo(def: DomainDef, caps: { flags: Se
       if (g.type === 'spice' && g.gl === 'yes') throw unsupported('multiple OpenGL displays are not supported by QEMU');
     }
     switch (g.type) {
+      case 'vnc':
+        if (!has('vnc')) throw unsupported('vnc graphics are not supported with this QEMU');
+        if (g.powerControl && !has('vnc-power-control')) throw unsupported('VNC power control is not available');
+        break;
+      case 'sdl':
+        if (!has('sdl')) throw unsupported('sdl not supported by this QEMU binary');
+        break;
       case 'spice':
+        if (!has('spice')) throw unsupported('spice graphics are not supported with this QEMU');
         if (g.gl === 'yes') {
           if (!has('spice-gl')) throw unsupported("This QEMU doesn't support spice OpenGL");
           if (g.rendernode && !has('spice-rendernode')) throw unsupported("This QEMU doesn't support OpenGL rendernode with SPICE graphics type");
@@ -313,6 +321,7 @@ export function qemuValidateGraphicsAudioVideo(def: DomainDef, caps: { flags: Se
         break;
       case 'egl-headless':
         if (!has('egl-headless')) throw unsupported('egl-headless display is not supported with this QEMU binary');
+        if (g.rendernode && !has('egl-headless.rendernode')) throw unsupported("This QEMU doesn't support OpenGL rendernode with egl-headless graphics type");
         break;
       case 'dbus':
         if (!has('display-dbus')) throw unsupported('dbus is not supported with this QEMU binary');
