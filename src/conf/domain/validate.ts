@@ -1,12 +1,12 @@
 // Hypervisor-independent validation (virDomainDefValidate's generic part).
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { unsupported, xmlErr } from './common.js';
-import type { DomainDef } from './types.js';
+import { validateCpuTopology } from './cpu.js';
 import { checkDuplicateDriveAddresses, validateDisk } from './devices/disk.js';
+import { hostdevView } from './devices/hostdev.js';
 import { validateFirmware } from './firmware.js';
 import { validateMemtune } from './memory.js';
-import { validateCpuTopology } from './cpu.js';
-import { hostdevView } from './devices/hostdev.js';
+import type { DomainDef } from './types.js';
 
 export function validateName(name: string): void {
   if (name === '') throw virError(ErrorCode.NO_NAME, ErrorDomain.DOMAIN);

@@ -5,7 +5,7 @@ import type { DiskDef } from '../../conf/domain/devices/disk.js';
 import type { SourceSecret, StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
 import { chainOf } from '../domain/prepare.js';
-import { type BuildCtx, type JsonProps, type JsonValue, add, json } from './util.js';
+import { add, type BuildCtx, type JsonProps, type JsonValue, json } from './util.js';
 
 /** qemuDomainDiskCachemodeFlags: [write-back, direct, no-flush] of a cache mode. */
 export function cacheModeFlags(mode: string | undefined): { wb: boolean; direct: boolean; noflush: boolean } | undefined {

@@ -2,13 +2,13 @@
 // storage objects and -blockdevs of its chain (blockdev.ts) and the -device frontend
 // (qemuBuildDiskDeviceProps), or a vhost-user chardev for vhost-user disks.
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
+import { diskNameToIndex } from '../../conf/domain/devices/disk.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, internalError, invalidArg } from '../../util/errors.js';
 import { isQ35 } from '../domain/machine.js';
-import { addressProps, acpiIndexProps } from './address.js';
+import { acpiIndexProps, addressProps } from './address.js';
 import { buildDiskSource, cacheModeFlags, copyOnReadNode, detectZeroes } from './blockdev.js';
-import { diskNameToIndex } from '../../conf/domain/devices/disk.js';
-import { type BuildCtx, type JsonProps, add, addDevice, escComma, hasCap } from './util.js';
+import { add, addDevice, type BuildCtx, escComma, hasCap, type JsonProps } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 export { buildManagedPR } from './blockdev.js';

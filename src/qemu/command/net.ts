@@ -1,7 +1,7 @@
 // Network interfaces (qemuBuildNetCommandLine): -netdev backend then the -device frontend.
 import type { NetDef } from '../../conf/domain/devices/net.js';
-import { addressProps, acpiIndexProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, addFdSet, json } from './util.js';
+import { acpiIndexProps, addressProps } from './address.js';
+import { add, addDevice, addFdSet, type BuildCtx, type JsonProps, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefined {

@@ -1,7 +1,7 @@
 // <filesystem>: a typed view of the element (virDomainFSDef). The element is kept verbatim by the
 // generic device code; builders and validation read this view.
 import { attr, child } from '../../../util/xml.js';
-import { type VirtioOptions, parseVirtioOptions, xmlErr } from '../common.js';
+import { parseVirtioOptions, type VirtioOptions, xmlErr } from '../common.js';
 import type { GenericDevice } from './generic.js';
 
 export interface FsView {
