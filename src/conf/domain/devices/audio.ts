@@ -96,10 +96,12 @@ function parseIO(e: XmlElement | undefined, type: AudioType): AudioIO {
 
 export function parseAudio(e: XmlElement, _ctx: ParseCtx): AudioDef {
   const type = enumAttr(e, 'type', AUDIO_TYPES);
-  if (!type) throw xmlErr("missing audio 'type' attribute");
+  if (!type) throw xmlErr("Missing required attribute 'type' in element 'audio'");
   const idStr = attr(e, 'id');
-  const id = idStr === undefined ? 0 : Number(idStr);
-  if (!Number.isInteger(id) || id < 0) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${idStr}'. Expected non-negative integer value`);
+  if (idStr === undefined) throw xmlErr("Missing required attribute 'id' in element 'audio'");
+  if (!/^\s*\d+\s*$/.test(idStr)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${idStr}'. Expected unsigned integer value`);
+  const id = Number(idStr);
+  if (id === 0) throw xmlErr("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
   const a: AudioDef = { id, type, timerPeriod: uintAttr(e, 'timerPeriod'), input: parseIO(child(e, 'input'), type), output: parseIO(child(e, 'output'), type) };
   switch (type) {
     case 'oss':
