@@ -67,12 +67,14 @@ export function controllerProps(ctx: BuildCtx, c: ControllerDef): JsonProps | un
     }
     case 'scsi': {
       if (c.model === 'virtio-scsi' || c.model?.startsWith('virtio')) {
-        const p: JsonProps = { driver: virtioDriver('virtio-scsi', c.model, c.info.address), ...virtioOptionProps(c.driver?.virtio), id: c.info.alias };
+        // qemuBuildControllerSCSIDevProps: virtio options, iothread, id, then the queue tunables
+        const p: JsonProps = { driver: virtioDriver('virtio-scsi', c.model, c.info.address), ...virtioOptionProps(c.driver?.virtio) };
+        if (c.driver?.iothread) p.iothread = `iothread${c.driver.iothread}`;
+        p.id = c.info.alias;
         if (c.driver?.queues) p.num_queues = c.driver.queues;
         if (c.driver?.cmdPerLun) p.cmd_per_lun = c.driver.cmdPerLun;
         if (c.driver?.maxSectors) p.max_sectors = c.driver.maxSectors;
         if (c.driver?.ioeventfd) p.ioeventfd = c.driver.ioeventfd === 'on';
-        if (c.driver?.iothread) p.iothread = `iothread${c.driver.iothread}`;
         return { ...p, ...addr };
       }
       return { driver: SCSI_DRIVERS[c.model ?? 'lsilogic'] ?? 'lsi', id: c.info.alias, ...addr };
