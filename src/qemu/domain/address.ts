@@ -8,7 +8,7 @@
 // of a slot with other functions in use becomes multifunction, and root/downstream ports get their
 // default chassis/port numbers.
 import type { DeviceAddress, DeviceInfo, PciAddress } from '../../conf/domain/common.js';
-import type { ControllerDef } from '../../conf/domain/devices/controller.js';
+import { type ControllerDef, insertController } from '../../conf/domain/devices/controller.js';
 import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import { fsView } from '../../conf/domain/devices/filesystem.js';
 import type { DomainDef } from '../../conf/domain/types.js';
@@ -91,7 +91,17 @@ class AddressSet {
     readonly pcieToPciBridge: boolean,
   ) {
     for (const c of def.devices.controllers) if (c.type === 'pci') this.setBus(c.index, c.model ?? 'pci-root');
+    // indexes between the root and the highest PCI controller without a controller of their own
+    // become default buses (pci-bridge under pci-root, pcie-root-port under pcie-root) to be added
+    const dflt = this.buses[0]?.model === 'pcie-root' ? 'pcie-root-port' : 'pci-bridge';
+    for (let i = 1; i < this.buses.length; i++) {
+      if (this.buses[i]) continue;
+      this.setBus(i, dflt);
+      this.missing.push(i);
+    }
   }
+  /** Indexes without a controller in the definition (filled with default buses). */
+  missing: number[] = [];
   setBus(index: number, model: string): Bus {
     const m = BUS_MODELS[model] ?? { accepts: [], hotplug: false, minSlot: 0, maxSlot: -1 };
     const b: Bus = { index, model, accepts: new Set(m.accepts), hotplug: m.hotplug, minSlot: m.minSlot, maxSlot: m.maxSlot, used: new Map(), aggregate: new Set() };
@@ -473,11 +483,11 @@ export function assignAddresses(def: DomainDef, _caps: QemuCaps): void {
     dry.setBus(dry.buses.length, 'pcie-root-port');
     dry.added.push('pcie-root-port');
   }
+  for (const i of dry.missing) insertController(d.controllers, { type: 'pci', index: i, model: dry.buses[i].model, info: {} });
   let nextIndex = dry.buses.length - dry.added.length;
   for (const model of dry.added) {
     const c: ControllerDef = { type: 'pci', index: nextIndex++, model, info: {} };
-    // virDomainDefAddController appends
-    d.controllers.push(c);
+    insertController(d.controllers, c);
   }
   assignPass(def, q35, false);
   setAllMulti(def);

@@ -8,7 +8,7 @@ import { ErrorDomain } from '../../util/errors.js';
 import { accelFor, getMachine, machineDefaultCpuModel } from '../caps/cache.js';
 import type { QemuCaps } from '../caps/types.js';
 import type { DomainDef } from '../../conf/domain/types.js';
-import type { ControllerDef } from '../../conf/domain/devices/controller.js';
+import { type ControllerDef, insertController } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignAddresses } from './address.js';
 import { miscDevicesPostParse } from './misc.js';
@@ -43,7 +43,7 @@ function defaultMac(rnd: (n: number) => Uint8Array): string {
 
 function addController(def: DomainDef, c: Omit<ControllerDef, 'info'> & { info?: ControllerDef['info'] }): ControllerDef {
   const full: ControllerDef = { info: {}, ...c };
-  def.devices.controllers.push(full);
+  insertController(def.devices.controllers, full);
   return full;
 }
 

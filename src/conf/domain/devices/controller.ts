@@ -96,6 +96,16 @@ export function parseController(e: XmlElement, ctx: ParseCtx): ControllerDef {
   return c;
 }
 
+/**
+ * virDomainDefMaybeAddController's insertion: before the first controller of the same type with a
+ * higher index, else at the end.
+ */
+export function insertController(list: ControllerDef[], c: ControllerDef): void {
+  const at = list.findIndex((x) => x.type === c.type && x.index > c.index);
+  if (at < 0) list.push(c);
+  else list.splice(at, 0, c);
+}
+
 /** PCI controllers without an index: the root bus takes 0, the others the lowest unused index in document order. */
 export function assignPciControllerIndexes(list: ControllerDef[]): void {
   const used = new Set(list.filter((c) => c.type === 'pci' && c.index >= 0).map((c) => c.index));
