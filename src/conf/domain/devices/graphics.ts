@@ -1,7 +1,7 @@
 // <graphics>: virDomainGraphicsDef — vnc, spice, sdl, egl-headless, dbus, rdp, desktop — with
 // libvirt's parse rules (legacy listen/socket attributes, autoport, port -1) and its formatter.
 import { type AttrList, attr, child, children, el, type OutElement, type XmlElement } from '../../../util/xml.js';
-import { enumAttr, type FormatCtx, type ParseCtx, xmlErr } from '../common.js';
+import { enumAttr, type FormatCtx, internal, type ParseCtx, xmlErr } from '../common.js';
 
 export const GRAPHICS_TYPES = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'] as const;
 export type GraphicsType = (typeof GRAPHICS_TYPES)[number];
@@ -89,7 +89,7 @@ function parseIntAttr(e: XmlElement, name: string, what: string): number | undef
   const v = attr(e, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\s*[-+]?\d+\s*$/.test(v) || !Number.isInteger(n)) throw xmlErr(`cannot parse ${what} ${v}`);
+  if (!/^\s*[-+]?\d+\s*$/.test(v) || !Number.isInteger(n)) throw internal(`cannot parse ${what} ${v}`);
   return n;
 }
 
@@ -99,8 +99,8 @@ function yn(e: XmlElement | undefined, name: string): YN | undefined {
 
 function parseListen(l: XmlElement, g: GraphicsDef, graphicsNode: XmlElement | undefined, ctx: ParseCtx): GraphicsListen {
   const typeStr = attr(l, 'type');
-  if (typeStr === undefined) throw xmlErr('graphics listen type must be specified');
-  const type = enumAttr(l, 'type', LISTEN_TYPES, (v) => `unknown graphics listen type '${v}'`) as GraphicsListen['type'];
+  if (typeStr === undefined) throw xmlErr("Missing required attribute 'type' in element 'listen'");
+  const type = enumAttr(l, 'type', LISTEN_TYPES) as GraphicsListen['type'];
   if (type === 'socket' && g.type !== 'vnc' && g.type !== 'spice') {
     throw xmlErr(`listen type 'socket' is not available for graphics type '${g.type}'`);
   }
@@ -143,8 +143,8 @@ function parseListen(l: XmlElement, g: GraphicsDef, graphicsNode: XmlElement | u
 }
 
 export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
-  if (attr(e, 'type') === undefined) throw xmlErr('missing graphics device type');
-  const type = enumAttr(e, 'type', GRAPHICS_TYPES, (v) => `unknown graphics device type '${v}'`) as GraphicsType;
+  if (attr(e, 'type') === undefined) throw xmlErr("Missing required attribute 'type' in element 'graphics'");
+  const type = enumAttr(e, 'type', GRAPHICS_TYPES) as GraphicsType;
   const g: GraphicsDef = { type, port: 0, tlsPort: 0, autoport: false, auth: {}, listens: [], spice: { channels: {} } };
   const inactive = !ctx.live;
   // listens (vnc, spice, rdp)
@@ -180,7 +180,7 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
       const ws = parseIntAttr(e, 'websocket', 'vnc websocket port');
       if (ws !== undefined) g.websocket = ws;
       if (ctx.live && attr(e, 'websocketGenerated') === 'yes') g.websocketGenerated = true;
-      g.sharePolicy = enumAttr(e, 'sharePolicy', SHARE_POLICIES, (v) => `unknown vnc display sharing policy '${v}'`);
+      g.sharePolicy = enumAttr(e, 'sharePolicy', SHARE_POLICIES);
       g.powerControl = yn(e, 'powerControl');
       g.keymap = attr(e, 'keymap');
       parseAuth(e, g);
@@ -199,7 +199,7 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
         g.port = 0;
         g.tlsPort = 0;
       }
-      const dm = enumAttr(e, 'defaultMode', SPICE_CHANNEL_MODES, (v) => `unknown default spice channel mode ${v}`);
+      const dm = enumAttr(e, 'defaultMode', SPICE_CHANNEL_MODES);
       if (dm && dm !== 'any') g.defaultMode = dm;
       g.keymap = attr(e, 'keymap');
       parseAuth(e, g);
@@ -207,40 +207,37 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
         if (c.kind !== 'element') continue;
         switch (c.local) {
           case 'channel': {
-            const name = attr(c, 'name');
-            const mode = attr(c, 'mode');
-            if (!name || !mode) throw xmlErr('spice channel missing name/mode');
-            if (!(SPICE_CHANNEL_NAMES as readonly string[]).includes(name)) throw xmlErr(`unknown spice channel name ${name}`);
-            if (!(SPICE_CHANNEL_MODES as readonly string[]).includes(mode)) throw xmlErr(`unknown spice channel mode ${mode}`);
+            const name = reqEnum(c, 'name', SPICE_CHANNEL_NAMES);
+            const mode = reqEnum(c, 'mode', SPICE_CHANNEL_MODES);
             if (mode !== 'any') g.spice.channels[name as (typeof SPICE_CHANNEL_NAMES)[number]] = mode as SpiceChannelMode;
             break;
           }
           case 'image':
-            g.spice.image = reqEnum(c, 'compression', IMAGE_COMPRESSION, 'spice image compression');
+            g.spice.image = reqEnum(c, 'compression', IMAGE_COMPRESSION);
             break;
           case 'jpeg':
-            g.spice.jpeg = reqEnum(c, 'compression', JPEG_COMPRESSION, 'spice jpeg compression');
+            g.spice.jpeg = reqEnum(c, 'compression', JPEG_COMPRESSION);
             break;
           case 'zlib':
-            g.spice.zlib = reqEnum(c, 'compression', ZLIB_COMPRESSION, 'spice zlib compression');
+            g.spice.zlib = reqEnum(c, 'compression', ZLIB_COMPRESSION);
             break;
           case 'playback':
-            g.spice.playback = reqEnum(c, 'compression', ['on', 'off'] as const, 'spice playback compression');
+            g.spice.playback = reqEnum(c, 'compression', ['on', 'off'] as const);
             break;
           case 'streaming':
-            g.spice.streaming = reqEnum(c, 'mode', STREAMING_MODES, 'spice streaming mode');
+            g.spice.streaming = reqEnum(c, 'mode', STREAMING_MODES);
             break;
           case 'clipboard':
-            g.spice.copypaste = reqEnum(c, 'copypaste', ['yes', 'no'] as const, 'copypaste');
+            g.spice.copypaste = reqEnum(c, 'copypaste', ['yes', 'no'] as const);
             break;
           case 'filetransfer':
-            g.spice.filetransfer = reqEnum(c, 'enable', ['yes', 'no'] as const, 'filetransfer');
+            g.spice.filetransfer = reqEnum(c, 'enable', ['yes', 'no'] as const);
             break;
           case 'mouse':
-            g.spice.mousemode = reqEnum(c, 'mode', MOUSE_MODES, 'mouse mode');
+            g.spice.mousemode = reqEnum(c, 'mode', MOUSE_MODES);
             break;
           case 'gl':
-            g.gl = reqEnum(c, 'enable', ['yes', 'no'] as const, 'spice gl');
+            g.gl = reqEnum(c, 'enable', ['yes', 'no'] as const);
             g.rendernode = attr(c, 'rendernode');
             break;
           default:
@@ -254,7 +251,7 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
       g.xauth = attr(e, 'xauth');
       g.fullscreen = yn(e, 'fullscreen') === 'yes';
       const gl = child(e, 'gl');
-      if (gl) g.gl = reqEnum(gl, 'enable', ['yes', 'no'] as const, 'sdl gl');
+      if (gl) g.gl = reqEnum(gl, 'enable', ['yes', 'no'] as const);
       break;
     }
     case 'desktop':
@@ -282,7 +279,7 @@ export function parseGraphics(e: XmlElement, ctx: ParseCtx): GraphicsDef {
       if (g.p2p && g.address) throw unsupportedXml('p2p is incompatible with address');
       const gl = child(e, 'gl');
       if (gl) {
-        g.gl = reqEnum(gl, 'enable', ['yes', 'no'] as const, 'dbus gl');
+        g.gl = reqEnum(gl, 'enable', ['yes', 'no'] as const);
         g.rendernode = attr(gl, 'rendernode');
       }
       const a = child(e, 'audio');
@@ -300,14 +297,17 @@ function unsupportedXml(m: string) {
 function parseAudioRef(a: XmlElement): number {
   const v = attr(a, 'id');
   const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n < 1) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${v ?? ''}'. Expected integer value`);
+  if (v === undefined) throw xmlErr("Missing required attribute 'id' in element 'audio'");
+  if (!/^\s*\d+\s*$/.test(v)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${v}'. Expected unsigned integer value`);
+  if (n === 0) throw xmlErr("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
   return n;
 }
 
-function reqEnum<T extends string>(e: XmlElement, name: string, values: readonly T[], what: string): T {
+/** virXMLPropEnum(…, VIR_XML_PROP_REQUIRED) */
+function reqEnum<T extends string>(e: XmlElement, name: string, values: readonly T[]): T {
   const v = attr(e, name);
-  if (v === undefined) throw xmlErr(`${what} missing`);
-  if (!(values as readonly string[]).includes(v)) throw xmlErr(`unknown ${what} ${v}`);
+  if (v === undefined) throw xmlErr(`Missing required attribute '${name}' in element '${e.local}'`);
+  if (!(values as readonly string[]).includes(v)) throw xmlErr(`Invalid value for attribute '${name}' in element '${e.local}': '${v}'.`);
   return v as T;
 }
 
@@ -318,7 +318,7 @@ function parseAuth(e: XmlElement, g: GraphicsDef): void {
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(vt)) throw xmlErr(`cannot parse password validity time '${vt}', expect YYYY-MM-DDTHH:MM:SS`);
     g.auth.validTo = vt.slice(0, 19);
   }
-  g.auth.connected = enumAttr(e, 'connected', CONNECTED, (v) => `unknown connected value ${v}`);
+  g.auth.connected = enumAttr(e, 'connected', CONNECTED);
 }
 
 /** virDomainGraphicsGetListen(def, 0) */
