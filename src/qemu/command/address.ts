@@ -41,6 +41,8 @@ export function addressProps(ctx: BuildCtx, info: DeviceInfo): JsonProps {
       if (a.irq) out.irq = a.irq;
       return out;
     }
+    case 'spapr-vio':
+      return a.attrs.reg !== undefined ? { reg: Number(a.attrs.reg) } : {};
     default:
       return {};
   }
