@@ -275,3 +275,20 @@ test('CPU validation: topology must match the vCPU count, machine vCPU limit, ca
   const args = argv(domain({ cpu: "<cpu mode='custom'><model>qemu64</model><cache level='3' mode='emulate'/></cpu>" }));
   assert.deepEqual(after(args, '-cpu'), ['qemu64,l3-cache=on']);
 });
+
+test('<numatune> and <memoryBacking> are written back in libvirt\'s canonical form', () => {
+  const def = parse(
+    domain({
+      memory: "<memory unit='KiB'>219136</memory>",
+      head: `<memoryBacking><locked/><hugepages><page size='2' unit='M' nodeset='1'/><page size='1' unit='G' nodeset='0'/></hugepages><allocation threads='4'/></memoryBacking>
+<numatune><memnode cellid='1' mode='interleave' nodeset='4-7,^5'/><memory mode='preferred' nodeset='0,1,2'/></numatune>`,
+      cpu: "<cpu><numa><cell id='0' cpus='0' memory='109568'/><cell id='1' cpus='1' memory='109568'/></numa></cpu>",
+    }),
+  );
+  const xml = formatDomainXML(def, { inactive: true });
+  assert.match(
+    xml,
+    /<memoryBacking>\n {4}<hugepages>\n {6}<page size='2048' unit='KiB' nodeset='1'\/>\n {6}<page size='1048576' unit='KiB' nodeset='0'\/>\n {4}<\/hugepages>\n {4}<locked\/>\n {4}<allocation threads='4'\/>\n {2}<\/memoryBacking>/,
+  );
+  assert.match(xml, /<numatune>\n {4}<memory mode='preferred' nodeset='0-2'\/>\n {4}<memnode cellid='1' mode='interleave' nodeset='4,6-7'\/>\n {2}<\/numatune>/);
+});

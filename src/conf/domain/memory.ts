@@ -4,7 +4,7 @@
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import { type XmlElement, attr, child, children } from '../../util/xml.js';
 import { scaledToKiB, unsupported, xmlDetail, xmlErr } from './common.js';
-import { numaCells, parseBitmap } from './numa.js';
+import { formatBitmap, numaCells, parseBitmap } from './numa.js';
 import type { DomainDef } from './types.js';
 
 export interface HugePage {
@@ -137,6 +137,10 @@ export function hasMemoryHotplug(def: DomainDef): boolean {
 export function postParseMemory(def: DomainDef, memorySpecified: boolean): void {
   // cells are kept in id order (libvirt stores them indexed by id)
   def.cpu?.numa?.cells.sort((a, b) => a.id - b.id);
+  // <numatune> and <memoryBacking> are parsed into values and written back canonically
+  validateNumatune(def);
+  canonicalizeNumatune(def);
+  canonicalizeMemoryBacking(def);
   const numaMem = numaCells(def).reduce((s, c) => s + c.memory, 0);
   const hot = hotplugMemory(def);
   if (!memorySpecified && numaMem) def.memory = numaMem + hot;
@@ -166,7 +170,6 @@ export function validateMemtune(def: DomainDef): void {
     const beyond = hp.nodes.find((n) => n > last);
     if (beyond !== undefined) throw xmlDetail(`hugepages: node ${beyond} not found`);
   });
-  validateNumatune(def);
   validateNumaCells(def);
   for (const m of def.devices.memories) validateMemoryDevice(m);
 }
@@ -251,4 +254,68 @@ function validateMemoryDevice(m: DomainDef['devices']['memories'][number]): void
     if (req % block !== 0) throw unsupported('requested size must be an integer multiple of block size');
     if (m.size % block !== 0) throw unsupported('memory device size must be an integer multiple of block size');
   }
+}
+
+function mkEl(name: string, attrs: Array<[string, string | undefined]>, kids: XmlElement[] = []): XmlElement {
+  return {
+    kind: 'element',
+    name,
+    local: name,
+    prefix: '',
+    uri: '',
+    attrs: attrs.filter((a): a is [string, string] => a[1] !== undefined).map(([k, v]) => ({ name: k, local: k, prefix: '', uri: '', value: v })),
+    children: kids,
+    line: 0,
+    column: 0,
+  };
+}
+
+/** virDomainNumatuneFormatXML: <memory> first, then memnodes by cell id, node sets as ranges. */
+function canonicalizeNumatune(def: DomainDef): void {
+  if (!def.raw.numatune?.length) return;
+  const nt = numatuneOf(def);
+  const kids: XmlElement[] = [];
+  if (nt.memory) {
+    const m = nt.memory;
+    kids.push(mkEl('memory', [['mode', m.mode], m.placement === 'static' ? ['nodeset', formatBitmap(m.nodes ?? [])] : ['placement', m.placement]]));
+  }
+  for (const id of [...nt.memnodes.keys()].sort((a, b) => a - b)) {
+    const n = nt.memnodes.get(id);
+    if (n) kids.push(mkEl('memnode', [['cellid', String(id)], ['mode', n.mode], ['nodeset', formatBitmap(n.nodes)]]));
+  }
+  if (kids.length) def.raw.numatune = [mkEl('numatune', [], kids)];
+  else delete def.raw.numatune;
+}
+
+/** virDomainMemorybackingFormat */
+function canonicalizeMemoryBacking(def: DomainDef): void {
+  if (!def.raw.memoryBacking?.length) return;
+  const mb = memoryBackingOf(def);
+  const kids: XmlElement[] = [];
+  if (mb.hugepages.length === 1 && mb.hugepages[0].size === 0 && !mb.hugepages[0].nodes) kids.push(mkEl('hugepages', []));
+  else if (mb.hugepages.length) {
+    kids.push(
+      mkEl(
+        'hugepages',
+        [],
+        mb.hugepages.map((h) =>
+          mkEl('page', [
+            ['size', h.size ? String(h.size) : undefined],
+            ['unit', h.size ? 'KiB' : undefined],
+            ['nodeset', h.nodes ? formatBitmap(h.nodes) : undefined],
+          ]),
+        ),
+      ),
+    );
+  }
+  if (mb.nosharepages) kids.push(mkEl('nosharepages', []));
+  if (mb.locked) kids.push(mkEl('locked', []));
+  if (mb.source) kids.push(mkEl('source', [['type', mb.source]]));
+  if (mb.access) kids.push(mkEl('access', [['mode', mb.access]]));
+  if (mb.allocation || mb.allocationThreads) {
+    kids.push(mkEl('allocation', [['mode', mb.allocation], ['threads', mb.allocationThreads ? String(mb.allocationThreads) : undefined]]));
+  }
+  if (mb.discard) kids.push(mkEl('discard', []));
+  if (kids.length) def.raw.memoryBacking = [mkEl('memoryBacking', [], kids)];
+  else delete def.raw.memoryBacking;
 }
