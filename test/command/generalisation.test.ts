@@ -172,3 +172,15 @@ test('<qemu:deprecation> is formatted after <qemu:override>', () => {
   const out = formatDomainXML(parse(domain('', PC, 'qemu', ns)), { inactive: true });
   assert.ok(out.indexOf('<qemu:deprecation') > out.indexOf('</qemu:override>'));
 });
+
+test('sPAPR VIO: ibmvscsi controllers leave the PCI bus with regs from 0x2000; a user reg must be free', () => {
+  const ctl = (i: number, addr = '') => `<controller type='scsi' index='${i}' model='ibmvscsi'>${addr}</controller>`;
+  const a = argv(domain(ctl(0) + ctl(1)));
+  assert.deepEqual(
+    after(a, '-device').filter((d) => d.includes('spapr-vscsi')),
+    ['{"driver":"spapr-vscsi","id":"scsi0","reg":8192}', '{"driver":"spapr-vscsi","id":"scsi1","reg":12288}'],
+  );
+  assert.match(formatDomainXML(parse(domain(ctl(0))), { inactive: true }), /<address type='spapr-vio' reg='0x00002000'\/>/);
+  const fixed = "<address type='spapr-vio' reg='0x2000'/>";
+  assert.throws(() => parse(domain(ctl(0, fixed) + ctl(1, fixed))), msg('XML error: spapr-vio address 0x2000 already in use'));
+});
