@@ -218,6 +218,9 @@ function fmtAttrs(attrs: AttrList): string {
   return s;
 }
 
+/** Name of a node that emits its `raw` lines verbatim at its place in the tree. */
+export const RAW = '#raw';
+
 /** Renders an element tree in libvirt's layout: 2-space indent, one element per line, trailing newline. */
 export function formatXml(root: OutElement, indent = 0): string {
   const lines: string[] = [];
@@ -227,6 +230,12 @@ export function formatXml(root: OutElement, indent = 0): string {
 
 function write(e: OutElement, depth: number, lines: string[]): void {
   const pad = ' '.repeat(depth);
+  // A '#raw' node stands for pre-rendered lines (verbatim sub-trees such as <metadata> content or
+  // unmodelled elements), indented in place.
+  if (e.name === RAW) {
+    for (const r of e.raw ?? []) lines.push(r === '' ? '' : pad + r);
+    return;
+  }
   const a = fmtAttrs(e.attrs);
   const hasRaw = e.raw && e.raw.length > 0;
   if (e.children.length === 0 && !hasRaw) {

@@ -1,6 +1,6 @@
 // Shared pieces of the domain model: device addresses, device info (alias, boot order, ACPI index),
 // parse/format contexts and small value helpers used by every device family.
-import { type AttrList, type OutElement, type XmlElement, attr, child, el, serializeNode } from '../../util/xml.js';
+import { type AttrList, type OutElement, type XmlElement, attr, child, el, RAW, serializeNode } from '../../util/xml.js';
 import { ErrorCode, ErrorDomain, VirError, virError } from '../../util/errors.js';
 
 export interface ParseCtx {
@@ -380,7 +380,7 @@ export function virtioOptionAttrs(v: VirtioOptions | undefined): AttrList {
 
 /** Re-emits an unmodelled element verbatim, re-indented for formatXml. */
 export function verbatim(e: XmlElement): OutElement {
-  return { name: '#raw', attrs: [], children: [], raw: serializeNode(e) };
+  return { name: RAW, attrs: [], children: [], raw: serializeNode(e) };
 }
 
 export function textContent(e: XmlElement | undefined): string | undefined {
