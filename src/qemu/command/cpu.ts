@@ -75,7 +75,7 @@ export function buildCpu(ctx: BuildCtx): void {
   const hv = def.features.find((f) => f.name === 'hyperv');
   if (hv) {
     const mode = hv.attrs.find(([k]) => k === 'mode')?.[1];
-    if (mode === 'passthrough') parts.push('hv-passthrough');
+    if (mode === 'passthrough') parts.push('hv-passthrough=on');
     for (const [name, prop] of HYPERV) {
       const b = hv.body.find((e) => e.local === name);
       if (!b || !stateOn(b)) continue;

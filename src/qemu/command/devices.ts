@@ -25,9 +25,10 @@ function inputProps(ctx: BuildCtx, i: InputDef): JsonProps | undefined {
   }
   if (i.type === 'evdev') {
     const p: JsonProps = { 'qom-type': 'input-linux', id: i.info.alias, evdev: i.sourceDev };
+    // qemuBuildInputEvdevProps order: repeat, grab_all, grab-toggle
+    if (i.repeat) p.repeat = i.repeat === 'on';
     if (i.grab === 'all') p['grab_all'] = true;
     if (i.grabToggle) p['grab-toggle'] = i.grabToggle;
-    if (i.repeat) p.repeat = i.repeat === 'on';
     add(ctx, '-object', json(p));
   }
   return undefined;

@@ -10,6 +10,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { type ControllerDef, insertController } from '../../conf/domain/devices/controller.js';
 import { genericPostParse } from '../../conf/domain/postparse.js';
+import { assignSpaprVioAddresses } from './spaprvio.js';
 import { assignAddresses } from './address.js';
 import { miscDevicesPostParse } from './misc.js';
 import { firmwareNvramPostParse } from './firmware.js';
@@ -183,6 +184,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
   }
   miscDevicesPostParse(def);
   assignVirtioSerialAddresses(def);
+  assignSpaprVioAddresses(def);
   assignAddresses(def, caps);
   assignMemorySlots(def);
   sortControllers(def);
