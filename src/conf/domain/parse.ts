@@ -188,7 +188,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
   }
 
   parseDevices(def, child(root, 'devices'), ctx);
-  assignPciControllerIndexes(def.devices.controllers);
+  assignPciControllerIndexes(def.devices.controllers, true);
   // virDomainDefBootOrderPostParse: per-device boot orders are unique and exclusive with <os><boot>;
   // HVM guests without any boot configuration boot from disk.
   const bootOrders = collectBootOrders(def);

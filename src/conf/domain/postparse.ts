@@ -2,7 +2,7 @@
 // compatibility, drive addresses of disks, implicit controllers.
 import { type DriveAddress, unsupported as unsupportedConfig } from './common.js';
 import type { DomainDef } from './types.js';
-import type { ControllerDef } from './devices/controller.js';
+import { type ControllerDef, assignPciControllerIndexes } from './devices/controller.js';
 import { diskNameToIndex, diskPostParse } from './devices/disk.js';
 import type { ChrDef } from './devices/chardev.js';
 import { filesystemPostParse } from './devices/filesystem.js';
@@ -140,6 +140,7 @@ function assignSerialPorts(def: DomainDef): void {
 }
 
 export function genericPostParse(def: DomainDef): void {
+  assignPciControllerIndexes(def.devices.controllers);
   assignSerialPorts(def);
   consoleCompat(def);
   firmwarePostParse(def);

@@ -139,18 +139,19 @@ export function buildShmems(ctx: BuildCtx): void {
       const src = emptyChrSource('unix');
       src.path = srv?.attrs.find((a) => a.name === 'path')?.value ?? `/var/lib/libvirt/shmem-${name}-sock`;
       src.listen = false;
-      add(ctx, '-chardev', chardevArg(ctx, src, `char${alias}`, alias));
       const msi = child(s.xml, 'msi');
       const vectors = msi?.attrs.find((a) => a.name === 'vectors')?.value;
       const ioeventfd = msi?.attrs.find((a) => a.name === 'ioeventfd')?.value;
+      // the device comes before its server chardev; MSI ioeventfd defaults to on
       addDevice(ctx, {
         driver: 'ivshmem-doorbell',
         id: alias,
         chardev: `char${alias}`,
-        ioeventfd: ioeventfd === undefined ? undefined : ioeventfd === 'on',
         vectors: vectors ? parseUInt(vectors) || undefined : undefined,
+        ioeventfd: ioeventfd !== 'off',
         ...addressProps(ctx, s.info),
       });
+      add(ctx, '-chardev', chardevArg(ctx, src, `char${alias}`, alias));
     }
   }
 }

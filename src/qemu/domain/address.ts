@@ -275,7 +275,7 @@ function wanted(def: DomainDef, q35: boolean): Want[] {
   for (const s of d.shmems) push(s.info, pciF);
   for (const inp of d.inputs) if (inp.bus === 'virtio') push(inp.info, vio(inp.model));
   for (const s of d.serials) if (s.targetType === 'pci-serial') push(s.info, pciF);
-  if (d.iommu && gattr(d.iommu, 'model') === 'virtio') push(d.iommu.info, { conn: 'pcie', hotplug: false, integrated: true });
+  if (d.iommu && gattr(d.iommu, 'model') === 'virtio') push(d.iommu.info, { ...pcieF, hotplug: false, integrated: true });
   if (d.vsock) push(d.vsock.info, vio(gattr(d.vsock, 'model')));
   for (const m of d.memories) {
     if (m.model === 'virtio-mem' || m.model === 'virtio-pmem') push(m.info, pcieF);

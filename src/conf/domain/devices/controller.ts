@@ -106,8 +106,15 @@ export function insertController(list: ControllerDef[], c: ControllerDef): void 
   else list.splice(at, 0, c);
 }
 
-/** PCI controllers without an index: the root bus takes 0, the others the lowest unused index in document order. */
-export function assignPciControllerIndexes(list: ControllerDef[]): void {
+/**
+ * PCI controllers without an index: a root bus takes 0 at parse time (rootsOnly); the others take the
+ * lowest unused index in document order once the driver's default controllers exist.
+ */
+export function assignPciControllerIndexes(list: ControllerDef[], rootsOnly = false): void {
+  for (const c of list) {
+    if (c.type === 'pci' && c.index < 0 && (c.model === 'pci-root' || c.model === 'pcie-root') && !list.some((x) => x.type === 'pci' && x.index === 0)) c.index = 0;
+  }
+  if (rootsOnly) return;
   const used = new Set(list.filter((c) => c.type === 'pci' && c.index >= 0).map((c) => c.index));
   for (const c of list) {
     if (c.type !== 'pci' || c.index >= 0) continue;
