@@ -99,7 +99,7 @@ export function parseAudio(e: XmlElement, _ctx: ParseCtx): AudioDef {
   if (!type) throw xmlErr("Missing required attribute 'type' in element 'audio'");
   const idStr = attr(e, 'id');
   if (idStr === undefined) throw xmlErr("Missing required attribute 'id' in element 'audio'");
-  if (!/^\s*\d+\s*$/.test(idStr)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${idStr}'. Expected unsigned integer value`);
+  if (!/^\s*\d+\s*$/.test(idStr)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${idStr}'. Expected non-negative integer value`);
   const id = Number(idStr);
   if (id === 0) throw xmlErr("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
   const a: AudioDef = { id, type, timerPeriod: uintAttr(e, 'timerPeriod'), input: parseIO(child(e, 'input'), type), output: parseIO(child(e, 'output'), type) };

@@ -298,7 +298,7 @@ function parseAudioRef(a: XmlElement): number {
   const v = attr(a, 'id');
   const n = Number(v);
   if (v === undefined) throw xmlErr("Missing required attribute 'id' in element 'audio'");
-  if (!/^\s*\d+\s*$/.test(v)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${v}'. Expected unsigned integer value`);
+  if (!/^\s*\d+\s*$/.test(v)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${v}'. Expected non-negative integer value`);
   if (n === 0) throw xmlErr("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
   return n;
 }

@@ -27,21 +27,23 @@ export function soundSupportsCodecs(s: SoundDef): boolean {
 }
 
 export function parseSound(e: XmlElement, ctx: ParseCtx): SoundDef {
-  const model = enumAttr(e, 'model', SOUND_MODELS, (v) => `unknown sound model '${v}'`);
+  const model = enumAttr(e, 'model', SOUND_MODELS);
   if (!model) throw xmlErr("Missing required attribute 'model' in element 'sound'");
   const s: SoundDef = { model, codecs: [], info: parseDeviceInfo(e, ctx, false) };
   if (soundSupportsCodecs(s)) {
     children(e, 'codec').forEach((c, i) => {
-      const type = enumAttr(c, 'type', SOUND_CODEC_TYPES, (v) => `unknown codec type '${v}'`);
-      if (!type) throw xmlErr('missing type for sound codec');
+      const type = enumAttr(c, 'type', SOUND_CODEC_TYPES);
+      if (!type) throw xmlErr("Missing required attribute 'type' in element 'codec'");
       s.codecs.push({ type, cad: i });
     });
   }
   const a = children(e, 'audio')[0];
   if (a) {
-    const id = Number(attr(a, 'id'));
-    if (!Number.isInteger(id) || id < 1) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${attr(a, 'id') ?? ''}'. Expected integer value`);
-    s.audioId = id;
+    const v = attr(a, 'id');
+    if (v === undefined) throw xmlErr("Missing required attribute 'id' in element 'audio'");
+    if (!/^\s*\d+\s*$/.test(v)) throw xmlErr(`Invalid value for attribute 'id' in element 'audio': '${v}'. Expected non-negative integer value`);
+    if (Number(v) === 0) throw xmlErr("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
+    s.audioId = Number(v);
   }
   if (model === 'usb') s.multichannel = enumAttr(e, 'multichannel', ['yes', 'no'] as const);
   return s;

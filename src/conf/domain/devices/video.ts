@@ -1,15 +1,15 @@
 // <video>: virDomainVideoDef.
-import { type OutElement, type XmlElement, attr, child, el } from '../../../util/xml.js';
+import { attr, child, el, type OutElement, type XmlElement } from '../../../util/xml.js';
 import {
   type DeviceInfo,
-  type FormatCtx,
-  type ParseCtx,
-  type VirtioOptions,
   enumAttr,
+  type FormatCtx,
   formatDeviceInfo,
+  type ParseCtx,
   parseDeviceInfo,
   parseVirtioOptions,
   uintAttr,
+  type VirtioOptions,
   verbatim,
   virtioOptionAttrs,
   xmlErr,
@@ -36,7 +36,7 @@ export interface VideoDef {
 
 export function parseVideo(e: XmlElement, ctx: ParseCtx): VideoDef {
   const m = child(e, 'model');
-  const model = enumAttr(m, 'type', VIDEO_MODELS, (v) => `unknown video model '${v}'`) ?? 'default';
+  const model = enumAttr(m, 'type', VIDEO_MODELS) ?? 'default';
   const v: VideoDef = { model, modelExtra: [], info: parseDeviceInfo(e, ctx, false) };
   if (m) {
     v.ram = uintAttr(m, 'ram');
@@ -44,16 +44,23 @@ export function parseVideo(e: XmlElement, ctx: ParseCtx): VideoDef {
     v.vram64 = uintAttr(m, 'vram64');
     v.vgamem = uintAttr(m, 'vgamem');
     v.heads = uintAttr(m, 'heads');
-    const p = attr(m, 'primary');
-    if (p === 'yes') v.primary = true;
+    if (enumAttr(m, 'primary', ['yes', 'no'] as const) === 'yes') v.primary = true;
     const acc = child(m, 'acceleration');
-    if (acc) v.accel = { accel3d: attr(acc, 'accel3d'), accel2d: attr(acc, 'accel2d'), rendernode: attr(acc, 'rendernode') };
+    if (acc) {
+      v.accel = { accel3d: enumAttr(acc, 'accel3d', ['yes', 'no'] as const), accel2d: enumAttr(acc, 'accel2d', ['yes', 'no'] as const), rendernode: attr(acc, 'rendernode') };
+    }
     const res = child(m, 'resolution');
     if (res) v.resolution = { x: uintAttr(res, 'x') ?? 0, y: uintAttr(res, 'y') ?? 0 };
     for (const c of m.children) if (c.kind === 'element' && c.local !== 'acceleration' && c.local !== 'resolution') v.modelExtra.push(c);
   }
   const d = child(e, 'driver');
-  if (d) v.driver = { name: attr(d, 'name'), vgaconf: attr(d, 'vgaconf'), virtio: parseVirtioOptions(d) };
+  if (d) {
+    v.driver = {
+      name: enumAttr(d, 'name', ['qemu', 'vhostuser'] as const),
+      vgaconf: enumAttr(d, 'vgaconf', ['io', 'on', 'off'] as const),
+      virtio: parseVirtioOptions(d),
+    };
+  }
   if (v.info.bootIndex) throw xmlErr('unsupported boot for video');
   return v;
 }
