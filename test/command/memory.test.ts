@@ -67,14 +67,27 @@ test('bitmaps parse with ranges and exclusions and format as ranges', () => {
   assert.throws(() => parseBitmap('1-x'));
 });
 
-test('NUMA distances: once one is set, every pair is listed (10 local, 20 remote by default)', () => {
+test('NUMA distances: symmetric unless given both ways, every pair listed once one is set (10 local, 20 remote)', () => {
   const numa = after(argv(domain({ cpu: twoCells })), '-numa');
   assert.deepEqual(numa.slice(2), [
     'dist,src=0,dst=0,val=10',
     'dist,src=0,dst=1,val=21',
-    'dist,src=1,dst=0,val=20',
+    'dist,src=1,dst=0,val=21',
     'dist,src=1,dst=1,val=10',
   ]);
+  const three = `<cpu><numa><cell id='0' cpus='0' memory='73728'><distances><sibling id='1' value='15'/></distances></cell>
+<cell id='1' cpus='1' memory='73728'><distances><sibling id='0' value='16'/></distances></cell><cell id='2' cpus='2' memory='73728'/></numa></cpu>`;
+  const def = parse(domain({ vcpus: 3, cpu: three }));
+  const xml = formatDomainXML(def, { inactive: true });
+  assert.match(xml, /<cell id='0' cpus='0' memory='73728' unit='KiB'>\n\s+<distances>\n\s+<sibling id='0' value='10'\/>\n\s+<sibling id='1' value='15'\/>/);
+  assert.match(xml, /<cell id='1' cpus='1' memory='73728' unit='KiB'>\n\s+<distances>\n\s+<sibling id='0' value='16'\/>\n\s+<sibling id='1' value='10'\/>/);
+  assert.match(xml, /<cell id='2' cpus='2' memory='73728' unit='KiB'\/>/);
+  assert.deepEqual(after(argv(domain({ vcpus: 3, cpu: three })), '-numa').filter((s) => s.startsWith('dist,src=2')), [
+    'dist,src=2,dst=0,val=20',
+    'dist,src=2,dst=1,val=20',
+    'dist,src=2,dst=2,val=10',
+  ]);
+  assert.throws(() => parse(domain({ cpu: twoCells.replace("value='21'", "value='5'") })), /'value 5' is invalid for 'sibling id 1' under NUMA 'cell id 0'/);
   assert.deepEqual(numa.slice(0, 2), ['node,nodeid=0,cpus=0,memdev=ram-node0', 'node,nodeid=1,cpus=1,memdev=ram-node1']);
 });
 

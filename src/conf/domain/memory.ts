@@ -137,6 +137,8 @@ export function hasMemoryHotplug(def: DomainDef): boolean {
 export function postParseMemory(def: DomainDef, memorySpecified: boolean): void {
   // cells are kept in id order (libvirt stores them indexed by id)
   def.cpu?.numa?.cells.sort((a, b) => a.id - b.id);
+  fillNumaDistances(def);
+  for (const c of numaCells(def)) if (c.cpus) c.cpus = formatBitmap(parseBitmap(c.cpus));
   // <numatune> and <memoryBacking> are parsed into values and written back canonically
   validateNumatune(def);
   canonicalizeNumatune(def);
@@ -318,4 +320,54 @@ function canonicalizeMemoryBacking(def: DomainDef): void {
   if (mb.discard) kids.push(mkEl('discard', []));
   if (kids.length) def.raw.memoryBacking = [mkEl('memoryBacking', [], kids)];
   else delete def.raw.memoryBacking;
+}
+
+/**
+ * virDomainNumaDefNodeDistanceParseXML: each <sibling> sets the distance both ways (the reverse
+ * one only when not given), and every cell touched gets its local distance 10; cells are written
+ * back with the full list (unset pairs omitted), distances before caches.
+ */
+function fillNumaDistances(def: DomainDef): void {
+  const cells = numaCells(def);
+  const n = cells.length;
+  if (!cells.some((c) => c.body.some((e) => e.local === 'distances'))) return;
+  const matrix: Array<number[] | undefined> = new Array(n).fill(undefined);
+  const row = (i: number) => {
+    let r = matrix[i];
+    if (!r) {
+      r = new Array(n).fill(0);
+      r[i] = 10;
+      matrix[i] = r;
+    }
+    return r;
+  };
+  cells.forEach((c, cur) => {
+    const d = c.body.find((e) => e.local === 'distances');
+    if (!d) return;
+    for (const s of children(d, 'sibling')) {
+      const idStr = attr(s, 'id');
+      if (idStr === undefined || !/^\d+$/.test(idStr)) throw xmlErr(`Invalid value for attribute 'id' in element 'sibling': '${idStr ?? ''}'.`);
+      const sib = Number(idStr);
+      if (sib >= n) throw xmlErr(`'sibling_id ${sib}' does not refer to a valid cell within NUMA 'cell id ${cur}'`);
+      const vStr = attr(s, 'value');
+      if (vStr === undefined) throw xmlErr("Missing required attribute 'value' in element 'sibling'");
+      const v = Number(vStr);
+      if (v < 10 || v > 255 || (sib === cur && v !== 10) || (sib !== cur && v === 10)) {
+        throw xmlErr(`'value ${v}' is invalid for 'sibling id ${sib}' under NUMA 'cell id ${cur}'`);
+      }
+      row(cur)[sib] = v;
+      const r = row(sib);
+      if (!r[cur]) r[cur] = v;
+    }
+  });
+  cells.forEach((c, i) => {
+    const r = matrix[i];
+    const rest = c.body.filter((e) => e.local !== 'distances');
+    if (!r) {
+      c.body = rest;
+      return;
+    }
+    const sibs = r.flatMap((v, j) => (v ? [mkEl('sibling', [['id', String(j)], ['value', String(v)]])] : []));
+    c.body = [mkEl('distances', [], sibs), ...rest];
+  });
 }
