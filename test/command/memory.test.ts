@@ -305,3 +305,24 @@ test('<numatune> and <memoryBacking> are written back in libvirt\'s canonical fo
   );
   assert.match(xml, /<numatune>\n {4}<memory mode='preferred' nodeset='0-2'\/>\n {4}<memnode cellid='1' mode='interleave' nodeset='4,6-7'\/>\n {2}<\/numatune>/);
 });
+
+test('vCPUs no NUMA cell claims are given to cell 0; file-backed NUMA memory per cell', () => {
+  const xml = domain({
+    vcpus: 8,
+    head: "<memoryBacking><source type='file'/><access mode='shared'/><allocation mode='immediate'/></memoryBacking>",
+    cpu: "<cpu><numa><cell id='0' cpus='0-1' memory='109568'/><cell id='1' cpus='2-3' memory='109568' memAccess='private'/></numa></cpu>",
+  });
+  assert.match(formatDomainXML(parse(xml), { inactive: true }), /<cell id='0' cpus='0-1,4-7' memory='109568' unit='KiB'\/>/);
+  const args = argv(xml);
+  assert.deepEqual(after(args, '-numa'), ['node,nodeid=0,cpus=0-1,cpus=4-7,memdev=ram-node0', 'node,nodeid=1,cpus=2-3,memdev=ram-node1']);
+  const objs = after(args, '-object').map((o) => JSON.parse(o)).filter((o) => o.id.startsWith('ram-node'));
+  assert.deepEqual(objs[1], {
+    'qom-type': 'memory-backend-file',
+    id: 'ram-node1',
+    'mem-path': '/var/lib/libvirt/qemu/ram/-1-t/ram-node1',
+    share: false,
+    prealloc: true,
+    size: 112197632,
+  });
+  assert.equal(objs[0].share, true);
+});

@@ -3,7 +3,7 @@
 // the memory hotplug validation (qemuDomainDefValidateMemoryHotplug).
 import type { MemoryDef } from '../../conf/domain/devices/memory.js';
 import { hasMemoryHotplug, hotplugMemory } from '../../conf/domain/memory.js';
-import { numaCells } from '../../conf/domain/numa.js';
+import { formatBitmap, numaCells, parseBitmap } from '../../conf/domain/numa.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorCode, ErrorDomain, configUnsupported, virError } from '../../util/errors.js';
 
@@ -126,4 +126,21 @@ export function validateMemoryHotplug(def: DomainDef): void {
   });
   const space = (def.maxMemory?.size ?? 0) - (def.memory - hotplugMemory(def));
   if (hotplug > space) throw unsupported('memory device total size exceeds hotplug space');
+}
+
+/**
+ * qemuDomainDefNumaCPUsRectify: vCPUs no NUMA cell claims go to cell 0 (QEMU would otherwise put them
+ * there implicitly).
+ */
+export function rectifyNumaCpus(def: DomainDef): void {
+  const cells = numaCells(def);
+  if (!cells.length) return;
+  const max = def.vcpu.max;
+  const claimed = cells.map((c) => (c.cpus ? parseBitmap(c.cpus) : []));
+  const total = claimed.reduce((s, m) => s + m.length, 0);
+  if (total >= max) return;
+  const others = new Set(claimed.slice(1).flat());
+  const node0: number[] = [];
+  for (let i = 0; i < max; i++) if (!others.has(i)) node0.push(i);
+  cells[0].cpus = formatBitmap(node0);
 }

@@ -14,7 +14,7 @@ import { assignSpaprVioAddresses } from './spaprvio.js';
 import { assignAddresses } from './address.js';
 import { miscDevicesPostParse } from './misc.js';
 import { firmwareNvramPostParse } from './firmware.js';
-import { assignMemorySlots } from './memory.js';
+import { assignMemorySlots, rectifyNumaCpus } from './memory.js';
 import { isQ35, isI440fx } from './machine.js';
 import { addDefaultAudioBackend, addImplicitVideo, graphicsGenericPostParse, recheckInternalPaths, videoPostParse } from './graphics.js';
 import type { QemuDriverConfig } from '../config.js';
@@ -100,6 +100,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     if (!findController(def, 'pci', 0)) addController(def, { type: 'pci', index: 0, model: 'pcie-root' });
   }
   genericPostParse(def);
+  rectifyNumaCpus(def);
   firmwareNvramPostParse(def, opts.nvramDir);
   // implicit PS/2 input devices on x86
   if (def.os.arch === 'x86_64' || def.os.arch === 'i686') {
