@@ -177,3 +177,16 @@ test('virtio channels on UNIX sockets without a path listen in the per-VM channe
   assert.equal(live.devices.channels[0].source.listen, true);
   assert.doesNotMatch(formatDomainXML(def, { inactive: true, secure: false }), /<source/);
 });
+
+test('chardev source validation: reconnect needs connect mode and a timeout, sources need paths/hosts', () => {
+  assert.throws(
+    () => parse(domain("<serial type='tcp'><source mode='connect' host='h' service='1'><reconnect enabled='yes' timeout='0'/></source><target port='0'/></serial>", 'pc')),
+    /^VirError: invalid argument: chardev reconnect source timeout cannot be '0'$/m,
+  );
+  assert.throws(
+    () => parse(domain("<serial type='unix'><source mode='bind' path='/tmp/s'><reconnect enabled='yes' timeout='5'/></source><target port='0'/></serial>", 'pc')),
+    /chardev reconnect is possible only for connect mode/,
+  );
+  assert.throws(() => parse(domain("<serial type='tcp'><source mode='connect' service='1'/><target port='0'/></serial>", 'pc')), /Missing source host attribute for char device/);
+  assert.throws(() => parse(domain("<parallel type='file'><target port='0'/></parallel>", 'pc')), /Missing source path attribute for char device/);
+});

@@ -4,6 +4,7 @@ import { unsupported, xmlErr } from './common.js';
 import { validateCpuTopology } from './cpu.js';
 import { checkDuplicateDriveAddresses, validateDisk } from './devices/disk.js';
 import { hostdevView } from './devices/hostdev.js';
+import { validateChrDevices } from './devices/chardev.js';
 import { validateFirmware } from './firmware.js';
 import { validateMemtune } from './memory.js';
 import type { DomainDef } from './types.js';
@@ -38,6 +39,7 @@ export function validateDomainDef(def: DomainDef): void {
     validateDisk(d);
   }
   validateHostdevDriveAddresses(def);
+  validateChrDevices(def.devices);
   checkDuplicateDriveAddresses(def.devices.disks);
   if (def.vcpu.max === 0) throw unsupported('Invalid number of vCPUs');
   validateFirmware(def);

@@ -9,9 +9,11 @@ import {
   formatDeviceInfo,
   parseDeviceInfo,
   uintAttr,
+  unsupported,
   verbatim,
   xmlErr,
 } from '../common.js';
+import { ErrorCode, ErrorDomain, virError } from '../../../util/errors.js';
 
 export const CHR_SOURCE_TYPES = [
   'null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus',
@@ -261,4 +263,40 @@ export function formatChr(d: ChrDef, ctx: FormatCtx): OutElement {
   kids.push(target);
   kids.push(...formatDeviceInfo(d.info, ctx));
   return el(d.deviceType, attrs, kids.filter((k): k is OutElement => !!k));
+}
+
+/** virDomainChrSourceDefValidate (and the reconnect rules) for one chardev source. */
+export function validateChrSource(src: ChrSource, chr?: ChrDef): void {
+  const reconnect = (): void => {
+    if (src.listen && src.reconnect?.enabled === 'yes') throw unsupported('chardev reconnect is possible only for connect mode');
+    if (src.reconnect?.enabled === 'yes' && !src.reconnect.timeout) {
+      throw virError(ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN, "chardev reconnect source timeout cannot be '0'");
+    }
+  };
+  switch (src.type) {
+    case 'tcp':
+      if (!src.host) throw xmlErr('Missing source host attribute for char device');
+      if (!src.service) throw xmlErr('Missing source service attribute for char device');
+      reconnect();
+      break;
+    case 'unix':
+      if (!src.path && !(chr?.deviceType === 'channel' && chr.targetType === 'virtio')) throw xmlErr('Missing source path attribute for char device');
+      reconnect();
+      break;
+    case 'file':
+    case 'dev':
+    case 'pipe':
+      if (!src.path) throw xmlErr('Missing source path attribute for char device');
+      break;
+    case 'spiceport':
+      if (!src.channel) throw xmlErr('Missing source channel attribute for char device');
+      if (!/^[a-zA-Z0-9_.-]*$/.test(src.channel)) throw virError(ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN, 'Invalid character in source channel for char device');
+      break;
+    default:
+      break;
+  }
+}
+
+export function validateChrDevices(devs: { serials: ChrDef[]; parallels: ChrDef[]; channels: ChrDef[]; consoles: ChrDef[] }): void {
+  for (const c of [...devs.serials, ...devs.parallels, ...devs.channels, ...devs.consoles]) validateChrSource(c.source, c);
 }
