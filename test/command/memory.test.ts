@@ -326,3 +326,11 @@ test('vCPUs no NUMA cell claims are given to cell 0; file-backed NUMA memory per
   });
   assert.equal(objs[0].share, true);
 });
+
+test('<iothreadids> count into <iothreads>; duplicate and zero ids are refused', () => {
+  const def = parse(domain({ head: "<iothreadids><iothread id='3'/><iothread id='1'/></iothreadids>" }));
+  assert.equal(def.iothreads, 2);
+  assert.match(formatDomainXML(def, { inactive: true }), /<iothreads>2<\/iothreads>\n {2}<iothreadids>/);
+  assert.throws(() => parse(domain({ head: "<iothreadids><iothread id='1'/><iothread id='1'/></iothreadids>" })), /Duplicate iothread id '1' found/);
+  assert.throws(() => parse(domain({ head: "<iothreadids><iothread id='0'/></iothreadids>" })), /Invalid value for attribute 'id' in element 'iothread'/);
+});

@@ -15,6 +15,7 @@ import { parseMemballoon } from './devices/memballoon.js';
 import { parseMemoryDevice } from './devices/memory.js';
 import { postParseMemory } from './memory.js';
 import { canonicalizeFeatures } from './features.js';
+import { postParseIOThreads } from './cpu.js';
 import { parseNet } from './devices/net.js';
 import { parseRng } from './devices/rng.js';
 import { parseVideo } from './devices/video.js';
@@ -202,6 +203,7 @@ export function parseDomainElement(root: XmlElement, opts: ParseDomainOptions = 
 
   // Memory sizes: NUMA cells and memory devices (virDomainDefPostParseMemory).
   postParseMemory(def, !!memEl && def.memory > 0);
+  postParseIOThreads(def);
 
   if (!opts.skipPostParse) {
     opts.postParse?.(def);
