@@ -65,6 +65,18 @@ const CONTROLLER_CONN: Record<string, Flags> = {
   'pcie-to-pci-bridge': { conn: 'pcie-to-pci-bridge', hotplug: false },
 };
 
+/** The PCI controller model that plugs in with a connect type. */
+const CONN_MODEL: Partial<Record<Conn, string>> = {
+  'root-port': 'pcie-root-port',
+  upstream: 'pcie-switch-upstream-port',
+  downstream: 'pcie-switch-downstream-port',
+  'pci-bridge': 'pci-bridge',
+  'dmi-to-pci-bridge': 'dmi-to-pci-bridge',
+  'pcie-to-pci-bridge': 'pcie-to-pci-bridge',
+  'pci-expander': 'pci-expander-bus',
+  'pcie-expander': 'pcie-expander-bus',
+};
+
 function pci(bus: number, slot: number, fn = 0): PciAddress {
   return { type: 'pci', domain: 0, bus, slot, function: fn };
 }
@@ -152,6 +164,10 @@ class AddressSet {
       else models = ['dmi-to-pci-bridge', 'pci-bridge'];
     } else if (f.conn === 'pcie' && this.buses[0]?.model === 'pcie-root') {
       models = ['pcie-root-port'];
+    } else if (CONN_MODEL[f.conn]) {
+      throw internalError(
+        `a PCI slot is needed to connect a PCI controller model='${CONN_MODEL[f.conn]}', but none is available, and it cannot be automatically added`,
+      );
     } else {
       throw internalError(`Cannot automatically add a new PCI bus for a device with connect flags ${f.conn}`);
     }
@@ -167,7 +183,7 @@ class AddressSet {
   reserveNext(f: Flags): PciAddress {
     let a = this.next(f);
     if (!a) {
-      if (!this.dryRun) throw internalError('No more available PCI slots');
+      if (!this.dryRun && !CONN_MODEL[f.conn]) throw internalError('No more available PCI slots');
       a = this.grow(f);
     }
     this.reserve(a, f);

@@ -6,7 +6,7 @@ import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
-import { devAttr, iommuDriver } from '../command/misc.js';
+import { devAttr, iommuDriver, shmemSize } from '../command/misc.js';
 import { isQ35 } from './machine.js';
 
 const unsupported = (m: string) => configUnsupported(m, ErrorDomain.QEMU);
@@ -101,11 +101,24 @@ function validatePanics(def: DomainDef, caps: QemuCaps): void {
 
 function validateShmems(def: DomainDef): void {
   for (const s of def.devices.shmems) {
-    const model = child(s.xml, 'model')?.attrs.find((x) => x.name === 'type')?.value;
+    const model = child(s.xml, 'model')?.attrs.find((x) => x.name === 'type')?.value ?? 'ivshmem';
     const server = child(s.xml, 'server');
-    if (model === 'ivshmem-doorbell' && !server) throw xmlError(`shmem model '${model}' is supported only with server option enabled`);
-    if (model === 'ivshmem-plain' && server) throw xmlError(`shmem model '${model}' is not supported with server option enabled`);
-    if (model === 'ivshmem-doorbell' && child(s.xml, 'size')) throw xmlError(`shmem model '${model}' does not support size setting`);
+    const msi = child(s.xml, 'msi');
+    const name = devAttr(s, 'name') ?? '';
+    // virDomainShmemDefParseXML / virDomainShmemDefValidate
+    if (msi && !server) throw xmlError('msi option is only supported with a server');
+    if (name.includes('/')) throw xmlError("shmem name cannot include '/' character");
+    if (name === '.') throw xmlError("shmem name cannot be equal to '.'");
+    if (name === '..') throw xmlError("shmem name cannot be equal to '..'");
+    // qemuDomainShmemDefPostParse
+    if (model === 'ivshmem') continue;
+    if (!server && model === 'ivshmem-doorbell') throw xmlError(`shmem model '${model}' is supported only with server option enabled`);
+    if (server && model === 'ivshmem-plain') throw xmlError(`shmem model '${model}' is not supported with server option enabled`);
+    if (server && child(s.xml, 'size')) throw xmlError(`shmem model '${model}' does not support size setting`);
+    const size = shmemSize(s);
+    if (size !== undefined && (size < 1024 * 1024 || !Number.isInteger(Math.log2(size)))) {
+      throw xmlError('shmem size must be a power of 2 and at least 1 MiB (1024 KiB)');
+    }
   }
 }
 
