@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatDomainXML, parseDomainXML } from '../../src/conf/domain/index.js';
 import { formatBitmap, parseBitmap } from '../../src/conf/domain/numa.js';
+import { mockRandomBytes, testConfig, testHost } from '../../src/conformance/testhost.js';
 import { loadCapsCache, stripMachineAliases } from '../../src/qemu/caps/cache.js';
 import { buildCommandLine } from '../../src/qemu/command/index.js';
 import { qemuPostParse } from '../../src/qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../../src/qemu/domain/prepare.js';
 import { qemuValidate } from '../../src/qemu/domain/validate.js';
-import { mockRandomBytes, testConfig, testHost } from '../../src/conformance/testhost.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const caps = stripMachineAliases(

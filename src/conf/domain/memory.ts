@@ -2,7 +2,7 @@
 // <memoryBacking> and <numatune> (kept verbatim for formatting), the memory-size post-parse rules
 // (virDomainDefPostParseMemory) and their validation (virDomainDefMemtuneValidate).
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
-import { type XmlElement, attr, child, children } from '../../util/xml.js';
+import { attr, child, children, type XmlElement } from '../../util/xml.js';
 import { scaledToKiB, unsupported, xmlDetail, xmlErr } from './common.js';
 import { formatBitmap, numaCells, parseBitmap } from './numa.js';
 import type { DomainDef } from './types.js';
@@ -153,7 +153,7 @@ export function postParseMemory(def: DomainDef, memorySpecified: boolean): void 
   if (def.currentMemory > def.memory || def.currentMemory === 0) def.currentMemory = def.memory;
   const mm = def.maxMemory;
   if (mm && (mm.size > 0) !== (mm.slots > 0)) throw xmlErr('both maximum memory size and memory slot count must be specified');
-  if (mm && mm.size && mm.size < def.memory) throw xmlErr('maximum memory size must be equal or greater than the actual memory size');
+  if (mm?.size && mm.size < def.memory) throw xmlErr('maximum memory size must be equal or greater than the actual memory size');
 }
 
 /** virDomainDefMemtuneValidate: huge page node sets must name existing guest NUMA nodes. */

@@ -1,6 +1,6 @@
 // Guest NUMA topology helpers (virDomainNuma): bitmap lists (virBitmapParse/virBitmapFormat), cell
 // distances, caches and HMAT interconnects read from the <cpu><numa> model.
-import { type XmlElement, attr, child, children } from '../../util/xml.js';
+import { attr, child, children, type XmlElement } from '../../util/xml.js';
 import { textContent, xmlErr } from './common.js';
 import type { DomainDef, NumaCell } from './types.js';
 

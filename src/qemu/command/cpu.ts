@@ -1,9 +1,10 @@
 // -cpu (qemuBuildCpuCommandLine): model and features, then paravirt timers, APIC EOI, PV spinlocks,
 // Hyper-V enlightenments (libvirt's enum order), hv-crash, KVM features, PMU and cache settings.
-import { type XmlElement, attr, child } from '../../util/xml.js';
+
 import { featureState } from '../../conf/domain/types.js';
+import { attr, child, type XmlElement } from '../../util/xml.js';
 import { cpuFeatureToQemu } from '../caps/flags.js';
-import { type BuildCtx, add, hasCap } from './util.js';
+import { add, type BuildCtx, hasCap } from './util.js';
 
 /** virDomainHyperv order with QEMU's property names. */
 const HYPERV: ReadonlyArray<readonly [string, string]> = [

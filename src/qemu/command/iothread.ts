@@ -2,7 +2,7 @@
 // ids 1..N for a bare <iothreads>N</iothreads>), then the main loop's thread pool from <defaultiothread>.
 import type { DomainDef } from '../../conf/domain/types.js';
 import { attr, children } from '../../util/xml.js';
-import { type BuildCtx, type JsonProps, add, json } from './util.js';
+import { add, type BuildCtx, type JsonProps, json } from './util.js';
 
 export interface IOThreadDef {
   id: number;

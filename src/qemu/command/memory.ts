@@ -2,15 +2,15 @@
 // objects (qemuBuildMemoryBackendProps, thread contexts) and memory devices (dimm, nvdimm,
 // virtio-pmem, virtio-mem).
 import type { MemoryDef } from '../../conf/domain/devices/memory.js';
-import {
-  type MemoryBacking, type NumatuneMode, hasMemoryHotplug, initialMemory, memoryBackingOf, numatuneMode, numatuneNodeSpecified,
+import {hasMemoryHotplug, initialMemory, 
+  type MemoryBacking, memoryBackingOf, type NumatuneMode, numatuneMode, numatuneNodeSpecified,
   numatuneNodeset, numatuneOf,
 } from '../../conf/domain/memory.js';
 import { numaCells, numaHasHMAT, numaNodeCount } from '../../conf/domain/numa.js';
-import { ErrorCode, ErrorDomain, type VirError, configUnsupported, virError } from '../../util/errors.js';
+import { configUnsupported, ErrorCode, ErrorDomain, type VirError, virError } from '../../util/errors.js';
 import { getMachine } from '../caps/cache.js';
 import { addressProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice, hasCap, json } from './util.js';
+import { add, addDevice, type BuildCtx, hasCap, type JsonProps, json } from './util.js';
 
 /** The memory a backend is built for: a NUMA cell, the default RAM or a memory device. */
 export interface BackendMem {

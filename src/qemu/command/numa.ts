@@ -3,10 +3,10 @@ import { numatuneOf } from '../../conf/domain/memory.js';
 import {
   cellCaches, formatBitmap, numaCells, numaDistance, numaDistancesSet, numaHasHMAT, numaInterconnects, numaNodeInitiator, parseBitmap,
 } from '../../conf/domain/numa.js';
-import { ErrorDomain, configUnsupported } from '../../util/errors.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { getMachine } from '../caps/cache.js';
-import { type BackendResult, addObject, checkNodesetAvailable, memoryBackendProps, threadContextProps } from './memory.js';
-import { type BuildCtx, add } from './util.js';
+import { addObject, type BackendResult, checkNodesetAvailable, memoryBackendProps, threadContextProps } from './memory.js';
+import { add, type BuildCtx } from './util.js';
 
 const HIERARCHY = ['memory', 'first-level', 'second-level', 'third-level'];
 const ASSOC: Record<string, string> = { none: 'none', direct: 'direct', full: 'complex' };

@@ -2,9 +2,9 @@
 // reported (the migratable expansion decoded through libvirt's cpu_map) plus the domain's own
 // feature overrides.
 import type { DomainDef } from '../../conf/domain/types.js';
-import { accelFor, getMachine } from '../caps/cache.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { attr } from '../../util/xml.js';
-import { ErrorDomain, configUnsupported } from '../../util/errors.js';
+import { accelFor, getMachine } from '../caps/cache.js';
 import { decodeHostCpu, loadCpuMapX86 } from '../caps/cpumap.js';
 import type { QemuCaps } from '../caps/types.js';
 

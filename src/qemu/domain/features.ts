@@ -1,9 +1,10 @@
 // Machine-level <features> values the QEMU driver reads and validates: SMM TSEG size and the TCG
 // translation block cache (qemuValidateDomainDefFeatures' SMM part).
-import type { DomainDef } from '../../conf/domain/types.js';
+
 import { scaledToBytes } from '../../conf/domain/common.js';
-import { type XmlElement, attr } from '../../util/xml.js';
-import { ErrorDomain, configUnsupported } from '../../util/errors.js';
+import type { DomainDef } from '../../conf/domain/types.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
+import { attr, type XmlElement } from '../../util/xml.js';
 import type { QemuCaps } from '../caps/types.js';
 import { isQ35 } from './machine.js';
 

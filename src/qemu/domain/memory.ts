@@ -5,7 +5,7 @@ import type { MemoryDef } from '../../conf/domain/devices/memory.js';
 import { hasMemoryHotplug, hotplugMemory } from '../../conf/domain/memory.js';
 import { formatBitmap, numaCells, parseBitmap } from '../../conf/domain/numa.js';
 import type { DomainDef } from '../../conf/domain/types.js';
-import { ErrorCode, ErrorDomain, configUnsupported, virError } from '../../util/errors.js';
+import { configUnsupported, ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 
 const MEM_PREFIX: Record<MemoryDef['model'], string> = {
   dimm: 'dimm',

@@ -1,6 +1,6 @@
 // <memory> devices (virDomainMemoryDef): dimm, nvdimm, virtio-pmem, virtio-mem, sgx-epc.
-import { type OutElement, type XmlElement, attr, child, el } from '../../../util/xml.js';
-import { type DeviceInfo, type FormatCtx, type ParseCtx, formatDeviceInfo, memoryElement, parseDeviceInfo, textContent, xmlErr } from '../common.js';
+import { attr, child, el, type OutElement, type XmlElement } from '../../../util/xml.js';
+import { type DeviceInfo, type FormatCtx, formatDeviceInfo, memoryElement, type ParseCtx, parseDeviceInfo, textContent, xmlErr } from '../common.js';
 import { formatBitmap, parseBitmap } from '../numa.js';
 
 export const MEMORY_MODELS = ['dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'] as const;
