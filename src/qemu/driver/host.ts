@@ -4,10 +4,12 @@
 // passed fds. In "pretend" mode (domxml-to-native) nothing is opened.
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync } from 'node:fs';
+import type { DomainDef } from '../../conf/domain/index.js';
 import { internalError, noSupport } from '../../util/errors.js';
 import type { Host } from '../command/host.js';
-import { firmwareSearchDirs, loadFirmwareDescriptors } from '../domain/firmware.js';
 import { UNIX_PATH_MAX } from '../dirs.js';
+import { firmwareSearchDirs, loadFirmwareDescriptors } from '../domain/firmware.js';
+import { PortLease } from './ports.js';
 import type { QemuDriverState } from './state.js';
 
 export interface HostInit {
@@ -21,7 +23,9 @@ export interface HostInit {
 export interface RealHost extends Host {
   readonly pretend: boolean;
   masterKey(): Uint8Array;
-  /** Closes this process's copies of fds passed to QEMU. */
+  /** Reserves the graphics autoport ports the definition may ask allocatePort for (before prepare). */
+  reservePorts(def: DomainDef): Promise<void>;
+  /** Closes this process's copies of fds passed to QEMU and ends the start's hold on reserved ports. */
   close(): void;
   /** Refuses UNIX socket paths the kernel cannot bind (over 107 bytes), with libvirt's text. */
   checkSocketPaths(args: readonly string[]): void;
@@ -43,6 +47,7 @@ export function createHost(init: HostInit): RealHost {
   // master-key.aes file QEMU reads must use the same bytes.
   const masterKey = new Uint8Array(randomBytes(32));
   const cfg = init.drv.cfg;
+  const ports = init.pretend ? undefined : new PortLease(init.drv);
   return {
     pretend: init.pretend,
     privileged: cfg.privileged,
@@ -72,7 +77,10 @@ export function createHost(init: HostInit): RealHost {
     fips: false,
     swtpmVersions: [],
     lookupSecret: () => undefined,
+    allocatePort: ports ? (pool) => ports.take(pool) : undefined,
+    reservePorts: async (def) => ports?.reserve(def),
     close() {
+      ports?.release();
       for (const fd of opened.splice(0)) {
         try {
           closeSync(fd);

@@ -29,6 +29,7 @@ import { procLiveness } from '../process/proc.js';
 import type { QemuExit, QemuProcess } from '../process/qemu-process.js';
 import { reconnectQemu, spawnQemu } from '../process/spawn.js';
 import type { DomainObj } from './domobj.js';
+import { initGraphicsPasswords } from './graphics-live.js';
 import { createHost, type RealHost } from './host.js';
 import { type Isolation, launchArgv, prepareIsolation, reattachIsolation, setLiveSeclabels } from './isolation.js';
 import * as persist from './persist.js';
@@ -122,6 +123,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   let iso: Isolation | undefined;
   const logPath = join(drv.dirs.logDir, `${def.name}.log`);
   try {
+    await host.reservePorts(live);
     live = prepare(live, caps, host, drv.cfg) ?? live;
     const built = build(live, caps, host, drv.cfg);
     const cmd = splitCommand(built, emulator);
@@ -168,6 +170,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
   attach(drv, obj, run, proc);
   try {
     await refreshPtys(drv, obj, proc);
+    await initGraphicsPasswords(proc.qmp, obj.def, drv.cfg, opts.signal);
     if (!opts.paused) {
       // The status file write (fsync) overlaps with `cont`.
       obj.setState(DomainState.RUNNING, RunningReason.BOOTED);
