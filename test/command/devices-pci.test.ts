@@ -190,3 +190,15 @@ test('chardev source validation: reconnect needs connect mode and a timeout, sou
   assert.throws(() => parse(domain("<serial type='tcp'><source mode='connect' service='1'/><target port='0'/></serial>", 'pc')), /Missing source host attribute for char device/);
   assert.throws(() => parse(domain("<parallel type='file'><target port='0'/></parallel>", 'pc')), /Missing source path attribute for char device/);
 });
+
+test('USB: hubs are added when devices outnumber the controller ports', () => {
+  const args = argv(domain(`<controller type='usb' index='0'/>${"<input type='mouse' bus='usb'/>".repeat(3)}<input type='tablet' bus='usb'/>`, 'pc'));
+  const usb = devices(args).filter((d) => d.bus === 'usb.0');
+  assert.deepEqual(usb.map((d) => [d.driver, d.id, d.port]), [
+    ['usb-hub', 'hub0', '1'],
+    ['usb-mouse', 'input0', '2'],
+    ['usb-mouse', 'input1', '1.1'],
+    ['usb-mouse', 'input2', '1.2'],
+    ['usb-tablet', 'input3', '1.3'],
+  ]);
+});

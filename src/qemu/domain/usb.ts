@@ -5,6 +5,8 @@
 import type { DeviceInfo } from '../../conf/domain/common.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import type { DomainDef } from '../../conf/domain/types.js';
+import type { GenericDevice } from '../../conf/domain/devices/generic.js';
+import type { XmlElement } from '../../util/xml.js';
 
 interface Hub {
   used: boolean[];
@@ -121,8 +123,36 @@ class UsbAddressSet {
   }
 }
 
+/**
+ * qemuDomainUSBAddressAddHubs: when the USB devices (hubs included) outnumber the ports of the
+ * controllers and hubs, 8-port hubs are appended (each one uses a port itself).
+ */
+function addNeededHubs(def: DomainDef): void {
+  const isUsbHub = (h: GenericDevice) => h.attrs.some(([k, v]) => k === 'type' && v === 'usb');
+  let available = 0;
+  const seen = new Set<number>();
+  for (const c of def.devices.controllers) {
+    if (c.type !== 'usb' || c.model === 'none' || seen.has(c.index)) continue;
+    seen.add(c.index);
+    available += usbControllerPorts(c);
+  }
+  if (available === 0) return;
+  available += def.devices.hubs.filter(isUsbHub).length * HUB_PORTS;
+  const count = usbDeviceInfos(def, true).length;
+  if (count <= available) return;
+  const needed = Math.ceil((count - available + 1) / (HUB_PORTS - 1));
+  for (let i = 0; i < needed; i++) {
+    const xml: XmlElement = {
+      kind: 'element', name: 'hub', local: 'hub', prefix: '', uri: '', children: [], line: 0, column: 0,
+      attrs: [{ name: 'type', local: 'type', prefix: '', uri: '', value: 'usb' }],
+    };
+    def.devices.hubs.push({ kind: 'hub', attrs: [['type', 'usb']], body: [], info: {}, xml });
+  }
+}
+
 /** qemuDomainAssignUSBAddresses */
 export function assignUsbAddresses(def: DomainDef): void {
+  addNeededHubs(def);
   const set = new UsbAddressSet();
   for (const c of def.devices.controllers) {
     if (c.type !== 'usb' || c.model === 'none') continue;
