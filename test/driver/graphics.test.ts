@@ -230,6 +230,17 @@ describe('graphics on a real QEMU (TCG)', { timeout: 240_000 }, () => {
     assert.equal(await vncAuth(port, 'wrong'), 1);
   });
 
+  test('SPICE autoport takes a port from the display range; its password is set with connected', async () => {
+    const dom = await start('gsp', "<graphics type='spice' autoport='yes' passwd='pw' connected='keep'/>");
+    const m = /<graphics type='spice' port='(\d+)' autoport='yes'/.exec(await dom.getXMLDesc());
+    assert.ok(m);
+    const port = Number(m[1]);
+    assert.ok(port > BASE && port <= MAX, `port ${port}`);
+    const q = JSON.parse(await dom.qemuMonitorCommand('{"execute":"query-spice"}')) as { return: { port: number; auth: string } };
+    assert.equal(q.return.port, port);
+    assert.equal(q.return.auth, 'spice');
+  });
+
   test('a password valid until a past time is expired at once', async () => {
     const dom = await start('gexp', "<graphics type='vnc' autoport='yes' passwd='s3cret' passwdValidTo='2001-01-01T00:00:00'/>");
     const port = vncPort(await dom.getXMLDesc()).port;
