@@ -202,3 +202,13 @@ test('USB: hubs are added when devices outnumber the controller ports', () => {
     ['usb-tablet', 'input3', '1.3'],
   ]);
 });
+
+test('virtio-serial ports: partial addresses keep their controller, ports start at 1 per controller', () => {
+  const xml = domain(`<controller type='virtio-serial' index='0' ports='16'/><controller type='virtio-serial' index='1'/>
+<channel type='pty'><target type='virtio' name='a'/></channel>
+<channel type='pty'><target type='virtio' name='b'/><address type='virtio-serial' controller='1' bus='0'/></channel>
+<channel type='pty'><target type='virtio' name='c'/><address type='virtio-serial' controller='1' bus='0' port='1'/></channel>
+<channel type='pty'><target type='virtio' name='d'/></channel>`, 'pc');
+  const ports = devices(argv(xml)).filter((d) => d.driver === 'virtserialport').map((d) => [d.name, d.bus, d.nr]);
+  assert.deepEqual(ports, [['a', 'virtio-serial0.0', 1], ['b', 'virtio-serial1.0', 2], ['c', 'virtio-serial1.0', 1], ['d', 'virtio-serial0.0', 2]]);
+});

@@ -50,3 +50,53 @@ export function prepareChardevs(def: DomainDef, host: Host, cfg: QemuDriverConfi
     src.tlsSecret = { alias: `char${alias}-secret0`, ciphertext: ct.toString('base64'), iv: Buffer.from(iv).toString('base64') };
   }
 }
+
+/**
+ * qemuDomainAssignVirtioSerialAddresses: complete addresses (port != 0) are reserved first; a virtio
+ * channel with a controller but no port takes that controller's first free port, one without an
+ * address the first free port of the first controller (by index). Ports start at 1; a controller has
+ * its ports='N' or 31 ports.
+ */
+export function assignVirtioSerialPorts(def: DomainDef): void {
+  const ctrls = def.devices.controllers.filter((c) => c.type === 'virtio-serial').sort((a, b) => a.index - b.index);
+  const used = new Map<string, Set<number>>();
+  const key = (c: number, b: number) => `${c}:${b}`;
+  const usedOf = (c: number, b: number): Set<number> => {
+    let s = used.get(key(c, b));
+    if (!s) used.set(key(c, b), (s = new Set()));
+    return s;
+  };
+  const chrs = [...def.devices.channels, ...def.devices.consoles].filter((c) => c.targetType === 'virtio');
+  for (const c of chrs) {
+    const a = c.info.address;
+    if (a?.type === 'virtio-serial' && a.port !== 0) usedOf(a.controller, a.bus).add(a.port);
+  }
+  const maxPorts = (idx: number) => ctrls.find((c) => c.index === idx)?.ports ?? 31;
+  const freePort = (ctrl: number, bus: number): number | undefined => {
+    const s = usedOf(ctrl, bus);
+    for (let p = 1; p < maxPorts(ctrl); p++) if (!s.has(p)) return p;
+    return undefined;
+  };
+  for (const c of def.devices.channels) {
+    if (c.targetType !== 'virtio') continue;
+    const a = c.info.address;
+    if (a?.type === 'virtio-serial' && a.port !== 0) continue;
+    if (a && a.type !== 'virtio-serial') continue;
+    let addr: { controller: number; bus: number; port: number } | undefined;
+    if (a?.type === 'virtio-serial') {
+      const p = freePort(a.controller, a.bus);
+      if (p !== undefined) addr = { controller: a.controller, bus: a.bus, port: p };
+    } else {
+      for (const ctrl of ctrls) {
+        const p = freePort(ctrl.index, 0);
+        if (p !== undefined) {
+          addr = { controller: ctrl.index, bus: 0, port: p };
+          break;
+        }
+      }
+    }
+    if (!addr) throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.DOMAIN, 'Unable to find a free virtio-serial port');
+    usedOf(addr.controller, addr.bus).add(addr.port);
+    c.info.address = { type: 'virtio-serial', ...addr };
+  }
+}

@@ -13,6 +13,7 @@ import { genericPostParse } from '../../conf/domain/postparse.js';
 import { assignSpaprVioAddresses } from './spaprvio.js';
 import { assignAddresses } from './address.js';
 import { miscDevicesPostParse } from './misc.js';
+import { assignVirtioSerialPorts } from './chardev.js';
 import { firmwareNvramPostParse } from './firmware.js';
 import { assignMemorySlots, rectifyNumaCpus } from './memory.js';
 import { isQ35, isI440fx } from './machine.js';
@@ -184,7 +185,7 @@ export function qemuPostParse(def: DomainDef, caps: QemuCaps, opts: PostParseOpt
     def.genid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
   miscDevicesPostParse(def);
-  assignVirtioSerialAddresses(def);
+  assignVirtioSerialPorts(def);
   assignSpaprVioAddresses(def);
   assignAddresses(def, caps);
   assignMemorySlots(def);
