@@ -8,10 +8,11 @@ import type { DomainDef } from '../conf/domain/types.js';
 import { copyCaps, loadCapsCache, stripMachineAliases } from '../qemu/caps/cache.js';
 import type { QemuCaps } from '../qemu/caps/types.js';
 import { type Host, buildCommandLine, formatArgs } from '../qemu/command/index.js';
-import type { ConfValue, QemuDriverConfig } from '../qemu/config.js';
+import type { QemuDriverConfig } from '../qemu/config.js';
 import { qemuPostParse } from '../qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../qemu/domain/prepare.js';
 import { qemuValidate } from '../qemu/domain/validate.js';
+import type { ConfValue } from '../util/conffile.js';
 import { mockRandomBytes, testConfig, testHost } from './testhost.js';
 
 export interface CaseRow {

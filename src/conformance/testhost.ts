@@ -2,10 +2,11 @@
 // provided through the same seams the real driver uses.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ConfValue } from '../util/conffile.js';
 import { type XmlElement, attr, child, children, parseXml } from '../util/xml.js';
 import type { FirmwareDescriptor, Host, VolumeInfo } from '../qemu/command/host.js';
 import { firmwareSearchDirs, loadFirmwareDescriptors } from '../qemu/domain/firmware.js';
-import { type ConfValue, type QemuDriverConfig, configFromConf, defaultConfig } from '../qemu/config.js';
+import { type QemuDriverConfig, configFromConf, defaultConfig } from '../qemu/config.js';
 
 /** virrandommock: buf[i] = i. */
 export function mockRandomBytes(n: number): Uint8Array {

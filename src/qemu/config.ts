@@ -1,9 +1,7 @@
 // The QEMU driver configuration (libvirt's virQEMUDriverConfig): every qemu.conf key tsvirt uses,
 // with libvirt's defaults, and configFromConf() applying parsed qemu.conf key/values on top.
+import type { ConfValue } from '../util/conffile.js';
 import { ErrorCode, ErrorDomain, VirError } from '../util/errors.js';
-
-/** A parsed qemu.conf value (shared with src/util/conffile.ts). */
-export type ConfValue = string | number | boolean | ConfValue[];
 
 export interface HugetlbfsMount {
   mnt: string;

@@ -11,10 +11,10 @@ import type { DomainDef } from '../../src/conf/domain/types.js';
 import { mockRandomBytes, testConfig, testHost } from '../../src/conformance/testhost.js';
 import { loadCapsCache, stripMachineAliases } from '../../src/qemu/caps/cache.js';
 import { buildCommandLine } from '../../src/qemu/command/index.js';
-import type { ConfValue } from '../../src/qemu/config.js';
 import { qemuPostParse } from '../../src/qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../../src/qemu/domain/prepare.js';
 import { qemuValidate } from '../../src/qemu/domain/validate.js';
+import type { ConfValue } from '../../src/util/conffile.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const caps = stripMachineAliases(
