@@ -71,7 +71,8 @@ export function buildWatchdogs(ctx: BuildCtx): void {
   for (const w of ctx.def.devices.watchdogs) {
     const model = w.attrs.find(([k]) => k === 'model')?.[1] ?? 'i6300esb';
     addDevice(ctx, { driver: model, id: w.info.alias, ...addressProps(ctx, w.info) });
-    const action = w.attrs.find(([k]) => k === 'action')?.[1];
-    if (action) add(ctx, '-watchdog-action', action === 'dump' ? 'pause' : action === 'inject-nmi' ? 'inject-nmi' : action);
+    // libvirt performs 'dump' itself after QEMU pauses; the action defaults to reset
+    const action = w.attrs.find(([k]) => k === 'action')?.[1] ?? 'reset';
+    add(ctx, '-watchdog-action', action === 'dump' ? 'pause' : action);
   }
 }
