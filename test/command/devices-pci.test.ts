@@ -212,3 +212,11 @@ test('virtio-serial ports: partial addresses keep their controller, ports start 
   const ports = devices(argv(xml)).filter((d) => d.driver === 'virtserialport').map((d) => [d.name, d.bus, d.nr]);
   assert.deepEqual(ports, [['a', 'virtio-serial0.0', 1], ['b', 'virtio-serial1.0', 2], ['c', 'virtio-serial1.0', 1], ['d', 'virtio-serial0.0', 2]]);
 });
+
+test('boot: reboot-timeout before splash-time, rebootTimeout range', () => {
+  const xml = (os: string) => `<domain type='qemu'><name>t</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid><memory>219136</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type>${os}</os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator><memballoon model='none'/></devices></domain>`;
+  const args = argv(xml("<bootmenu enable='yes' timeout='3000'/><bios rebootTimeout='0'/>"));
+  assert.deepEqual(after(args, '-boot'), ['menu=on,reboot-timeout=0,splash-time=3000,strict=on']);
+  assert.throws(() => parse(xml("<bios rebootTimeout='-2'/>")), /invalid value for rebootTimeout, must be in range \[-1,65535\]/);
+});

@@ -291,7 +291,12 @@ function parseOs(root: XmlElement, ctx: ParseCtx): OsDef {
   const bios = child(o, 'bios');
   if (bios) {
     os.biosUseserial = attr(bios, 'useserial');
-    os.rebootTimeout = intAttr(bios, 'rebootTimeout');
+    const rt = attr(bios, 'rebootTimeout');
+    if (rt !== undefined) {
+      const n = /^[-+]?\d+$/.test(rt.trim()) ? Number(rt) : Number.NaN;
+      if (!(n >= -1 && n <= 65535)) throw xmlErr('invalid value for rebootTimeout, must be in range [-1,65535]');
+      os.rebootTimeout = n;
+    }
   }
   const acpi = child(o, 'acpi');
   if (acpi) for (const t2 of children(acpi, 'table')) os.acpiTables.push({ type: attr(t2, 'type') ?? '', path: textContent(t2)?.trim() ?? '' });

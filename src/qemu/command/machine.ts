@@ -196,8 +196,8 @@ export function buildBoot(ctx: BuildCtx): void {
   const os = ctx.def.os;
   const parts: string[] = [];
   if (os.bootmenu?.enable) parts.push(`menu=${os.bootmenu.enable === 'yes' ? 'on' : 'off'}`);
-  if (os.bootmenu?.timeout !== undefined && os.bootmenu.enable === 'yes') parts.push(`splash-time=${os.bootmenu.timeout}`);
   if (os.rebootTimeout !== undefined) parts.push(`reboot-timeout=${os.rebootTimeout}`);
+  if (os.bootmenu?.timeout !== undefined && os.bootmenu.enable === 'yes') parts.push(`splash-time=${os.bootmenu.timeout}`);
   parts.push('strict=on');
   add(ctx, '-boot', parts.join(','));
   if (os.kernel) add(ctx, '-kernel', os.kernel);
