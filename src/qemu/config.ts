@@ -161,9 +161,6 @@ export function defaultConfig(layout: ConfigLayout = { privileged: true }): Qemu
   let swtpmLogDir: string;
   let swtpmStateDir: string;
   let configDir: string;
-  let channelTargetDir: string;
-  let nvramDir: string;
-  let memoryBackingDir: string;
   if (layout.root) {
     const r = layout.root;
     configBaseDir = `${r}/etc`;
@@ -197,9 +194,9 @@ export function defaultConfig(layout: ConfigLayout = { privileged: true }): Qemu
     swtpmLogDir = `${xdgCache}/libvirt/qemu/log`;
     swtpmStateDir = `${xdgConfig}/libvirt/qemu/swtpm`;
   }
-  channelTargetDir = `${libDir}/channel/target`;
-  nvramDir = `${libDir}/nvram`;
-  memoryBackingDir = `${libDir}/ram`;
+  const channelTargetDir = `${libDir}/channel/target`;
+  const nvramDir = `${libDir}/nvram`;
+  const memoryBackingDir = `${libDir}/ram`;
   const pki = layout.privileged && !layout.root ? '/etc/pki' : `${configBaseDir}/pki`;
   return {
     privileged: layout.privileged,
