@@ -26,9 +26,11 @@ export interface DomainInfo {
   cpuTime: bigint;
 }
 
-/** virNodeInfo. Memory in KiB. */
+/** virNodeInfo (virsh nodeinfo). */
 export interface NodeInfo {
+  /** CPU architecture as uname reports it ("x86_64"). */
   model: string;
+  /** Total memory in KiB. */
   memory: number;
   cpus: number;
   mhz: number;

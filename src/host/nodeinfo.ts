@@ -3,20 +3,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { machine } from 'node:os';
 import { join } from 'node:path';
+import type { NodeInfo } from '../driver/api.js';
 import { cpuMHz, readCpuInfo } from './cpuinfo.js';
-
-export interface NodeInfo {
-  /** CPU architecture as uname reports it ("x86_64"). */
-  model: string;
-  /** Total memory in KiB. */
-  memory: number;
-  cpus: number;
-  mhz: number;
-  nodes: number;
-  sockets: number;
-  cores: number;
-  threads: number;
-}
 
 export interface HostCpuTopo {
   id: number;
