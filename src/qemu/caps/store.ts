@@ -183,7 +183,11 @@ async function lookup(emulator: string, cacheDir: string, opts: GetQemuCapsOptio
     }
   }
   const caps = await probeEmulator(emulator, { ...opts, host });
-  if (!opts.noDiskCache) await writeFileAtomic(file, formatCapsCache(caps), { mode: 0o600, mkdirs: true });
+  if (!opts.noDiskCache) {
+    // The file only saves the next process a probe: an unwritable cache directory (a root opened by
+    // a user who does not own it) must not make the probed capabilities unusable.
+    await writeFileAtomic(file, formatCapsCache(caps), { mode: 0o600, mkdirs: true }).catch(() => {});
+  }
   return caps;
 }
 

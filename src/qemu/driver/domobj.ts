@@ -9,8 +9,11 @@ import { JobLock } from './job.js';
 import type { RunState } from './runstate.js';
 
 export class DomainObj {
-  /** Current definition: the live one while running, the persistent one otherwise. */
-  def: DomainDef;
+  private current: DomainDef | null;
+  /** Reads and parses the definition on first use (configs listed from the index, not parsed at open). */
+  private loadDef: (() => DomainDef) | null = null;
+  private readonly stubName: string;
+  private readonly stubUUID: string;
   /** Persistent config that takes effect at the next start (libvirt's newDef), while running. */
   newDef: DomainDef | null = null;
   persistent = false;
@@ -25,14 +28,46 @@ export class DomainObj {
   removed = false;
 
   constructor(def: DomainDef) {
-    this.def = def;
+    this.current = def;
+    this.stubName = def.name;
+    this.stubUUID = def.uuid;
+  }
+
+  /**
+   * A domain known by name and UUID whose definition is parsed only when something needs it
+   * (`load` must return a definition with this name and UUID, or throw).
+   */
+  static deferred(name: string, uuid: string, load: () => DomainDef): DomainObj {
+    const o = new DomainObj({ name, uuid } as DomainDef);
+    o.current = null;
+    o.loadDef = load;
+    return o;
+  }
+
+  /** Current definition: the live one while running, the persistent one otherwise. */
+  get def(): DomainDef {
+    if (!this.current) {
+      const load = this.loadDef;
+      if (!load) throw new Error(`domain '${this.stubName}' has no definition`);
+      this.current = load();
+      this.loadDef = null;
+    }
+    return this.current;
+  }
+  set def(d: DomainDef) {
+    this.current = d;
+    this.loadDef = null;
+  }
+  /** False while the definition is still on disk, not parsed. */
+  hasDef(): boolean {
+    return this.current !== null;
   }
 
   get name(): string {
-    return this.def.name;
+    return this.current ? this.current.name : this.stubName;
   }
   get uuid(): string {
-    return this.def.uuid;
+    return this.current ? this.current.uuid : this.stubUUID;
   }
   isActive(): boolean {
     return this.id !== -1;
@@ -48,6 +83,10 @@ export class DomainObj {
     this.state = state;
     this.reason = reason;
   }
+}
+
+export function notRunning(): VirError {
+  return virError(ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU, 'domain is not running');
 }
 
 export function noDomainByName(name: string): VirError {

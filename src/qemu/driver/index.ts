@@ -34,29 +34,12 @@ import {
   SuspendedDetail,
   UndefinedDetail,
 } from '../../driver/constants.js';
-import { validateDomainSchema } from '../../conf/schema.js';
-import { readNodeInfo as readHostNodeInfo } from '../../host/nodeinfo.js';
-import { formatPreflight, type PreflightProblem } from '../../security/index.js';
 import { ErrorCode, ErrorDomain, invalidArg, operationInvalid, VirError, virError } from '../../util/errors.js';
+import type { PreflightProblem } from '../../security/index.js';
 import type { DriverMode } from '../dirs.js';
 import { domainLibDir } from '../dirs.js';
-import { domainCapabilitiesXML, hostCapabilitiesXML } from './caps.js';
-import { openConsoleStream } from './console.js';
-import { type DomainObj, DomainObj as DomainObjClass, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID } from './domobj.js';
-import { createHost } from './host.js';
-import { preflightDef } from './isolation.js';
-import {
-  destroyDomain,
-  detachAll,
-  ensureAttached,
-  loadBuilder,
-  notRunning,
-  reconnectDomain,
-  saveStatus,
-  splitCommand,
-  startDomain,
-} from './lifecycle.js';
-import { commandToString } from './native.js';
+import { type DomainObj, DomainObj as DomainObjClass, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID, notRunning } from './domobj.js';
+import { lifecycleIfLoaded, loadCapsXML, loadLifecycle } from './lazy.js';
 import * as persist from './persist.js';
 import { type DriverOpenOptions, QemuDriverState } from './state.js';
 
@@ -93,8 +76,11 @@ async function acquireState(o: OpenQemuDriverOptions): Promise<QemuDriverState> 
     p = (async () => {
       const st = await QemuDriverState.create(o as DriverOpenOptions);
       const running = await st.loadFromDisk();
-      const timeout = o.reconnectTimeoutMs ?? 1500;
-      await Promise.all(running.map((obj) => obj.job.run(() => reconnectDomain(st, obj, timeout).catch(() => false))));
+      if (running.length) {
+        const { reconnectDomain } = await loadLifecycle();
+        const timeout = o.reconnectTimeoutMs ?? 1500;
+        await Promise.all(running.map((obj) => obj.job.run(() => reconnectDomain(st, obj, timeout).catch(() => false))));
+      }
       return st;
     })();
     instances.set(key, p);
@@ -110,7 +96,7 @@ function releaseState(st: QemuDriverState, o: OpenQemuDriverOptions): void {
   if (st.refs > 0) return;
   instances.delete(instanceKey(o));
   st.closed = true;
-  detachAll(st);
+  lifecycleIfLoaded()?.detachAll(st);
   st.events.closeAll();
   st.monitorEvents.closeAll();
 }
@@ -138,11 +124,16 @@ export class QemuDriver implements HypervisorDriver {
     return this.state;
   }
 
-  /** The domain object for a ref (by UUID, as libvirt's qemuDomainObjFromDomain). */
+  /** The domain object for a ref (by UUID, as libvirt's qemuDomainObjFromDomain); its definition may be unparsed. */
   private obj(ref: DomainRef): DomainObj {
     const o = this.st.domains.findByUUID(ref.uuid);
     if (!o) throw noDomainByUUID(ref.uuid, ref.name);
     return o;
+  }
+
+  /** The domain object with its definition parsed. */
+  private objDef(ref: DomainRef): Promise<DomainObj> {
+    return this.st.withDef(this.obj(ref));
   }
 
   /** Runs `fn` under the domain's job lock; the object is re-checked once the lock is held. */
@@ -150,6 +141,7 @@ export class QemuDriver implements HypervisorDriver {
     const o = this.obj(ref);
     return o.job.run(async () => {
       if (o.removed) throw noDomainByUUID(ref.uuid, ref.name);
+      await this.st.withDef(o);
       return fn(o);
     });
   }
@@ -162,12 +154,9 @@ export class QemuDriver implements HypervisorDriver {
   async getType(): Promise<string> {
     return 'QEMU';
   }
+  /** The default emulator's version from its (cached) capabilities; a failed probe is an error, as in libvirt. */
   async getVersion(): Promise<number> {
-    try {
-      return (await this.st.caps(this.st.emulatorOf({ devices: {}, os: {} } as never))).version;
-    } catch {
-      return 0;
-    }
+    return (await this.st.caps(this.st.emulatorOf({ devices: {}, os: {} } as never))).version;
   }
   async getLibVersion(): Promise<number> {
     return LIB_VERSION;
@@ -176,13 +165,15 @@ export class QemuDriver implements HypervisorDriver {
     return hostname();
   }
   async getCapabilities(): Promise<string> {
-    return hostCapabilitiesXML(this.st, this.st.security.models());
+    const [{ hostCapabilitiesXML }, sec] = await Promise.all([loadCapsXML(), this.st.securityManager()]);
+    return hostCapabilitiesXML(this.st, sec.models());
   }
   async getDomainCapabilities(q: DomainCapsQuery): Promise<string> {
-    return domainCapabilitiesXML(this.st, q);
+    return (await loadCapsXML()).domainCapabilitiesXML(this.st, q);
   }
   async nodeGetInfo(): Promise<NodeInfo> {
-    return readHostNodeInfo();
+    const { readNodeInfo } = await import('../../host/nodeinfo.js');
+    return readNodeInfo();
   }
 
   // ---- lookups ---------------------------------------------------------------------------------------
@@ -212,7 +203,7 @@ export class QemuDriver implements HypervisorDriver {
   async defineXML(xml: string, flags = 0): Promise<DomainRef> {
     checkFlags(flags, 1, 'qemuDomainDefineXMLFlags');
     const st = this.st;
-    if (flags & DomainDefineFlags.VALIDATE) await validateDomainSchema(xml);
+    if (flags & DomainDefineFlags.VALIDATE) await (await import('../../conf/schema.js')).validateDomainSchema(xml);
     const { def } = await st.parseNew(xml);
     const existing = st.domains.checkDuplicate(def.name, def.uuid);
     if (existing) {
@@ -225,7 +216,7 @@ export class QemuDriver implements HypervisorDriver {
         existing.persistent = true;
         if (existing.removed) st.domains.add(existing);
         existing.removed = false;
-        if (existing.isActive()) await saveStatus(st, existing);
+        if (existing.isActive()) await (await loadLifecycle()).saveStatus(st, existing);
         st.lifecycle(existing, LifecycleEvent.DEFINED, wasPersistent ? DefinedDetail.UPDATED : DefinedDetail.ADDED);
         return existing.ref();
       });
@@ -256,7 +247,7 @@ export class QemuDriver implements HypervisorDriver {
       if (o.isActive()) {
         o.persistent = false;
         o.newDef = null;
-        await saveStatus(st, o);
+        await (await loadLifecycle()).saveStatus(st, o);
       } else {
         st.domains.remove(o);
       }
@@ -270,7 +261,7 @@ export class QemuDriver implements HypervisorDriver {
     checkFlags(flags, F.START_PAUSED | F.START_AUTODESTROY | F.START_BYPASS_CACHE | F.START_FORCE_BOOT | F.START_VALIDATE | F.START_RESET_NVRAM, 'qemuDomainCreateWithFlags');
     return this.job(ref, async (o) => {
       if (o.isActive()) throw operationInvalid('domain is already running');
-      await startDomain(this.st, o, { paused: (flags & F.START_PAUSED) !== 0, signal });
+      await (await loadLifecycle()).startDomain(this.st, o, { paused: (flags & F.START_PAUSED) !== 0, signal });
       return o.ref();
     });
   }
@@ -279,7 +270,7 @@ export class QemuDriver implements HypervisorDriver {
     const F = DomainCreateFlags;
     checkFlags(flags, F.START_PAUSED | F.START_AUTODESTROY | F.START_BYPASS_CACHE | F.START_VALIDATE | F.START_RESET_NVRAM, 'qemuDomainCreateXML');
     const st = this.st;
-    if (flags & F.START_VALIDATE) await validateDomainSchema(xml);
+    if (flags & F.START_VALIDATE) await (await import('../../conf/schema.js')).validateDomainSchema(xml);
     const { def } = await st.parseNew(xml);
     const existing = st.domains.checkDuplicate(def.name, def.uuid);
     if (existing) {
@@ -290,7 +281,7 @@ export class QemuDriver implements HypervisorDriver {
         const saved = existing.def;
         existing.def = def;
         try {
-          await startDomain(st, existing, { paused: (flags & F.START_PAUSED) !== 0, signal });
+          await (await loadLifecycle()).startDomain(st, existing, { paused: (flags & F.START_PAUSED) !== 0, signal });
         } catch (e) {
           existing.def = saved;
           throw e;
@@ -303,7 +294,7 @@ export class QemuDriver implements HypervisorDriver {
     st.domains.add(obj);
     return obj.job.run(async () => {
       try {
-        await startDomain(st, obj, { paused: (flags & F.START_PAUSED) !== 0, signal });
+        await (await loadLifecycle()).startDomain(st, obj, { paused: (flags & F.START_PAUSED) !== 0, signal });
       } catch (e) {
         if (!obj.isActive()) st.domains.remove(obj);
         throw e;
@@ -321,7 +312,8 @@ export class QemuDriver implements HypervisorDriver {
         o.job.run(async () => {
           if (o.isActive() || o.removed) return { name: o.name };
           try {
-            await startDomain(st, o, { paused: false });
+            await st.withDef(o);
+            await (await loadLifecycle()).startDomain(st, o, { paused: false });
             return { name: o.name };
           } catch (e) {
             return { name: o.name, error: e instanceof VirError ? e : virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, String(e)) };
@@ -341,7 +333,7 @@ export class QemuDriver implements HypervisorDriver {
         throw virError(ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU, 'QEMU guest agent is not configured');
       }
       if (!o.isActive()) throw notRunning();
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       if (o.state !== DomainState.RUNNING) throw notRunning();
       await proc.qmp.execute('system_powerdown');
     });
@@ -355,10 +347,10 @@ export class QemuDriver implements HypervisorDriver {
         throw virError(ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU, 'QEMU guest agent is not configured');
       }
       if (!o.isActive()) throw notRunning();
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       if (!o.run) throw notRunning();
       o.run.fakeReboot = true;
-      await saveStatus(this.st, o);
+      await (await loadLifecycle()).saveStatus(this.st, o);
       await proc.qmp.execute('system_powerdown');
     });
   }
@@ -367,7 +359,7 @@ export class QemuDriver implements HypervisorDriver {
     checkFlags(flags, 0, 'qemuDomainReset');
     await this.job(ref, async (o) => {
       if (!o.isActive()) throw notRunning();
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       await proc.qmp.execute('system_reset');
       if (o.run) o.run.fakeReboot = false;
     });
@@ -377,7 +369,7 @@ export class QemuDriver implements HypervisorDriver {
     checkFlags(flags, DomainDestroyFlags.GRACEFUL, 'qemuDomainDestroyFlags');
     await this.job(ref, async (o) => {
       if (!o.isActive()) throw notRunning();
-      await destroyDomain(this.st, o, (flags & DomainDestroyFlags.GRACEFUL) !== 0, signal);
+      await (await loadLifecycle()).destroyDomain(this.st, o, (flags & DomainDestroyFlags.GRACEFUL) !== 0, signal);
     });
   }
 
@@ -386,14 +378,14 @@ export class QemuDriver implements HypervisorDriver {
       if (!o.isActive()) throw notRunning();
       if (o.state === DomainState.PMSUSPENDED) throw operationInvalid('domain is pmsuspended');
       if (o.state === DomainState.PAUSED) return;
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       if (o.run) o.run.pausedReason = PausedReason.USER;
       await proc.qmp.execute('stop');
       if ((o.state as number) !== DomainState.PAUSED) {
         o.setState(DomainState.PAUSED, PausedReason.USER);
         this.st.lifecycle(o, LifecycleEvent.SUSPENDED, SuspendedDetail.PAUSED);
       } else o.reason = PausedReason.USER;
-      await saveStatus(this.st, o);
+      await (await loadLifecycle()).saveStatus(this.st, o);
     });
   }
 
@@ -402,7 +394,7 @@ export class QemuDriver implements HypervisorDriver {
       if (!o.isActive()) throw notRunning();
       if (o.state === DomainState.PMSUSPENDED) throw operationInvalid('domain is pmsuspended');
       if (o.state === DomainState.RUNNING) throw operationInvalid('domain is already running');
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       try {
         await proc.qmp.execute('cont');
       } catch (e) {
@@ -414,7 +406,7 @@ export class QemuDriver implements HypervisorDriver {
         o.setState(DomainState.RUNNING, RunningReason.UNPAUSED);
         this.st.lifecycle(o, LifecycleEvent.RESUMED, ResumedDetail.UNPAUSED);
       }
-      await saveStatus(this.st, o);
+      await (await loadLifecycle()).saveStatus(this.st, o);
     });
   }
 
@@ -423,7 +415,7 @@ export class QemuDriver implements HypervisorDriver {
   async getXMLDesc(ref: DomainRef, flags = 0): Promise<string> {
     const F = DomainXMLFlags;
     checkFlags(flags, F.SECURE | F.INACTIVE | F.UPDATE_CPU | F.MIGRATABLE, 'qemuDomainGetXMLDesc');
-    const o = this.obj(ref);
+    const o = await this.objDef(ref);
     const inactive = (flags & F.INACTIVE) !== 0 || !o.isActive();
     const def = flags & F.INACTIVE && o.newDef ? o.newDef : o.def;
     return this.st.format(def, { inactive, secure: (flags & F.SECURE) !== 0 });
@@ -436,7 +428,7 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   async getInfo(ref: DomainRef): Promise<DomainInfo> {
-    const o = this.obj(ref);
+    const o = await this.objDef(ref);
     let cpuTime = 0n;
     if (o.isActive() && o.run) {
       try {
@@ -485,13 +477,15 @@ export class QemuDriver implements HypervisorDriver {
    * without o+x, an unreadable image …), checked the way a start checks them. Nothing is changed.
    */
   async preflightDomain(ref: DomainRef): Promise<PreflightProblem[]> {
-    const o = this.obj(ref);
+    const o = await this.objDef(ref);
+    const { preflightDef } = await import('./isolation.js');
     return preflightDef(this.st, o.isActive() ? o.def : o.persistentDef());
   }
 
   /** preflightDomain's result as `tsvirt domain-preflight` prints it. */
   async preflightReport(ref: DomainRef): Promise<{ problems: PreflightProblem[]; text: string }> {
     const problems = await this.preflightDomain(ref);
+    const { formatPreflight } = await import('../../security/index.js');
     return { problems, text: formatPreflight(ref.name, problems) };
   }
 
@@ -502,6 +496,7 @@ export class QemuDriver implements HypervisorDriver {
     if (format !== 'qemu-argv') throw invalidArg(`Unsupported config type ${format}`, ErrorDomain.QEMU);
     const st = this.st;
     const { def, caps } = await st.parseNew(xml);
+    const [{ loadBuilder, splitCommand }, { createHost }, { commandToString }] = await Promise.all([loadLifecycle(), import('./host.js'), import('./native.js')]);
     const { build, prepare } = await loadBuilder();
     const live = st.clone(def);
     live.id = -1;
@@ -523,7 +518,7 @@ export class QemuDriver implements HypervisorDriver {
     checkFlags(flags, QemuMonitorCommandFlags.HMP, 'qemuDomainQemuMonitorCommand');
     return this.job(ref, async (o) => {
       if (!o.isActive()) throw notRunning();
-      const proc = await ensureAttached(this.st, o);
+      const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
       if (flags & QemuMonitorCommandFlags.HMP) return proc.qmp.hmp(cmd, { signal });
       return proc.qmp.executeRawText(cmd, { signal });
     });
@@ -531,8 +526,9 @@ export class QemuDriver implements HypervisorDriver {
 
   async openConsole(ref: DomainRef, devName: string | null, flags = 0): Promise<Duplex> {
     checkFlags(flags, 1 | 2, 'qemuDomainOpenConsole');
-    const o = this.obj(ref);
+    const o = await this.objDef(ref);
     if (!o.isActive()) throw notRunning();
+    const { openConsoleStream } = await import('./console.js');
     return openConsoleStream(o, devName);
   }
 

@@ -49,7 +49,7 @@ export interface Isolation {
  * done is undone and the error is rethrown.
  */
 export async function prepareIsolation(drv: QemuDriverState, live: DomainDef, libDir: string, extraFiles: string[]): Promise<Isolation> {
-  const mgr = drv.security;
+  const mgr = await drv.securityManager();
   const guest = guestInput(drv, live);
   const implicit = new Set(mgr.drivers.map((d) => d.name).filter((m) => !guest.seclabels.some((s) => s.model === m || (!s.model && m === mgr.primary.name))));
   await mgr.genLabel(guest);
@@ -110,7 +110,7 @@ export function setLiveSeclabels(def: DomainDef, labels: readonly SecLabel[], im
 /** Daemon restart: labels read back from the status XML are reserved; the cgroup is found again. */
 export async function reattachIsolation(drv: QemuDriverState, live: DomainDef): Promise<{ guest: GuestSecurityInput; cgroup?: DomainCgroup }> {
   const guest = guestInput(drv, live);
-  await drv.security.reserveLabel(guest).catch(() => {});
+  await (await drv.securityManager()).reserveLabel(guest).catch(() => {});
   let cgroup: DomainCgroup | undefined;
   try {
     cgroup = openGuestCgroup({ id: live.id, name: live.name }, cgroupOptions(drv));
@@ -126,7 +126,7 @@ export async function reattachIsolation(drv: QemuDriverState, live: DomainDef): 
  */
 export async function preflightDef(drv: QemuDriverState, def: DomainDef): Promise<PreflightProblem[]> {
   const guest = guestInput(drv, def);
-  const mgr = drv.security;
+  const mgr = await drv.securityManager();
   await mgr.genLabel(guest);
   try {
     const spec = await mgr.processLaunch(guest);

@@ -18,21 +18,19 @@ import {
 } from '../../driver/constants.js';
 import { ErrorCode, ErrorDomain, internalError, type VirError, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
-import { buildCommandLine } from '../command/index.js';
 import type { QemuDriverConfig } from '../config.js';
 import { domainLibDir, UNIX_PATH_MAX } from '../dirs.js';
-import { prepareDomainForStart } from '../domain/prepare.js';
 import type { QmpEvent } from '../monitor/qmp.js';
 import type { GuestCrashInfo } from '../process/crash.js';
 import { logTimestamp } from '../process/log.js';
 import { procLiveness } from '../process/proc.js';
 import type { QemuExit, QemuProcess } from '../process/qemu-process.js';
 import { reconnectQemu, spawnQemu } from '../process/spawn.js';
-import type { DomainObj } from './domobj.js';
+import { type DomainObj, notRunning } from './domobj.js';
 import { initGraphicsPasswords } from './graphics-live.js';
 import { createHost, type RealHost } from './host.js';
 import { type Isolation, launchArgv, prepareIsolation, reattachIsolation, setLiveSeclabels } from './isolation.js';
-import * as persist from './persist.js';
+import { readStatusFile, writeStatus } from './status.js';
 import { newRunState, type RunState, type StopCause } from './runstate.js';
 import { type QemuDriverState, releaseIsolationOf } from './state.js';
 
@@ -54,6 +52,7 @@ export async function loadBuilder(): Promise<{
   build: (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => BuiltCommand;
   prepare: (def: DomainDef, caps: QemuCaps, host: RealHost, cfg: QemuDriverConfig) => DomainDef | undefined;
 }> {
+  const [{ buildCommandLine }, { prepareDomainForStart }] = await Promise.all([import('../command/index.js'), import('../domain/prepare.js')]);
   return { build: buildCommandLine, prepare: prepareDomainForStart };
 }
 
@@ -88,7 +87,7 @@ export function saveStatus(drv: QemuDriverState, obj: DomainObj): Promise<void> 
   const next = prev
     .then(async () => {
       if (obj.run !== run) return;
-      await persist.writeStatus(drv.dirs, obj.name, rec, xml);
+      await writeStatus(drv.dirs, obj.name, rec, xml);
       run.statusWritten = true;
     })
     .catch(() => {});
@@ -152,7 +151,7 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
     });
   } catch (e) {
     host.close();
-    if (iso) await releaseIsolationOf(drv.security, { security: iso.guest, cgroup: iso.cgroup });
+    if (iso) await releaseIsolationOf(await drv.securityManager(), { security: iso.guest, cgroup: iso.cgroup });
     await import('node:fs/promises').then((f) => f.rm(libDir, { recursive: true, force: true })).catch(() => {});
     throw e;
   }
@@ -325,7 +324,7 @@ async function onExit(drv: QemuDriverState, obj: DomainObj, run: RunState, exit:
   let cause = run.stopCause;
   if (!cause) {
     // Another process may have destroyed it: its intent is in the status file.
-    const rec = await persist.readStatusFile(drv.dirs, obj.name);
+    const rec = await readStatusFile(drv.dirs, obj.name);
     if (rec?.stopCause && rec.pid === run.pid) cause = rec.stopCause as StopCause;
   }
   if (!cause) cause = exit?.reason ?? 'crashed';
@@ -345,7 +344,7 @@ async function onExit(drv: QemuDriverState, obj: DomainObj, run: RunState, exit:
  * held by another process (the domain stays known as running from its status file).
  */
 export async function reconnectDomain(drv: QemuDriverState, obj: DomainObj, timeoutMs: number): Promise<boolean> {
-  const rec = await persist.readStatusFile(drv.dirs, obj.name);
+  const rec = await readStatusFile(drv.dirs, obj.name);
   if (!rec) {
     // Another process cleaned it up already.
     await drv.markStopped(obj, ShutoffReason.UNKNOWN, StoppedDetail.SHUTDOWN, false);
@@ -477,10 +476,6 @@ export async function destroyDomain(drv: QemuDriverState, obj: DomainObj, gracef
     }
   }
   if (obj.run === run) await drv.markStopped(obj, ShutoffReason.DESTROYED, StoppedDetail.DESTROYED);
-}
-
-export function notRunning(): VirError {
-  return virError(ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU, 'domain is not running');
 }
 
 /** Detaches from every attached QEMU (they keep running), e.g. when the last connection closes. */

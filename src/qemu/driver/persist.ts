@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { DomainState, type DomainStateValue } from '../../driver/constants.js';
 import { symlinkAtomic, unlinkDurable, writeFileAtomic } from '../../util/atomic.js';
 import { ErrorDomain, fromSystemError } from '../../util/errors.js';
-import { attr, child, children, escapeText, parseXml, serializeNode } from '../../util/xml.js';
 import type { QemuDirs } from '../dirs.js';
 
 const STATE_NAMES = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'] as const;
@@ -20,8 +19,6 @@ export function stateFromName(s: string | undefined): DomainStateValue {
   const i = STATE_NAMES.indexOf((s ?? '') as (typeof STATE_NAMES)[number]);
   return (i < 0 ? DomainState.NOSTATE : i) as DomainStateValue;
 }
-
-const esc = (s: string) => escapeText(s).replace(/'/g, '&apos;');
 
 export const configPath = (dirs: QemuDirs, name: string) => join(dirs.configDir, `${name}.xml`);
 export const autostartPath = (dirs: QemuDirs, name: string) => join(dirs.autostartDir, `${name}.xml`);
@@ -69,7 +66,7 @@ export async function setAutostartLink(dirs: QemuDirs, name: string, on: boolean
   }
 }
 
-async function xmlFiles(dir: string): Promise<string[]> {
+export async function xmlFiles(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).filter((n) => n.endsWith('.xml') && !n.startsWith('.')).sort();
   } catch (e) {
@@ -97,6 +94,15 @@ export async function readConfigs(dirs: QemuDirs): Promise<StoredConfig[]> {
   return out.filter((x): x is StoredConfig => x !== null);
 }
 
+/** Every file name in stateDir (status XML, last states, next-id …); none when it does not exist. */
+export async function stateDirFiles(dirs: QemuDirs): Promise<string[]> {
+  try {
+    return (await readdir(dirs.stateDir)).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** Names with an autostart link (a dangling link still counts, as libvirt only checks its presence). */
 export async function readAutostartNames(dirs: QemuDirs): Promise<Set<string>> {
   const out = new Set<string>();
@@ -120,84 +126,7 @@ export async function isAutostartLink(dirs: QemuDirs, name: string): Promise<boo
   }
 }
 
-// ---- status XML ------------------------------------------------------------------------------------
-
-export interface StatusRecord {
-  state: DomainStateValue;
-  reason: number;
-  pid: number;
-  startTime: string | null;
-  monitorPath: string;
-  libDir: string;
-  logPath: string;
-  /** Another process asked this QEMU to go away (destroy): its exit is not a crash. */
-  stopCause: string | null;
-  /** The domain has a persistent config (false: transient). */
-  persistent: boolean;
-  fakeReboot: boolean;
-  /** The live <domain> element text. */
-  domainXML: string;
-}
-
-export function formatStatus(r: Omit<StatusRecord, 'domainXML'>, domainXML: string): string {
-  const attrs = [
-    `state='${stateName(r.state)}'`,
-    `reason='${r.reason}'`,
-    `pid='${r.pid}'`,
-  ];
-  const lines = [`<domstatus ${attrs.join(' ')}>`];
-  lines.push(`  <monitor path='${esc(r.monitorPath)}' type='unix'/>`);
-  lines.push(
-    `  <tsvirt starttime='${esc(r.startTime ?? '')}' libDir='${esc(r.libDir)}' log='${esc(r.logPath)}' persistent='${r.persistent ? 'yes' : 'no'}'` +
-      `${r.stopCause ? ` stopCause='${esc(r.stopCause)}'` : ''}${r.fakeReboot ? " fakeReboot='yes'" : ''}/>`,
-  );
-  for (const l of domainXML.replace(/\n+$/, '').split('\n')) lines.push(`  ${l}`);
-  lines.push('</domstatus>', '');
-  return lines.join('\n');
-}
-
-export function parseStatus(text: string, file: string): StatusRecord {
-  const root = parseXml(text, file);
-  const mon = child(root, 'monitor');
-  const ts = child(root, 'tsvirt');
-  const dom = children(root, 'domain')[0];
-  if (!dom) throw new Error(`${file}: no <domain> in status XML`);
-  return {
-    state: stateFromName(attr(root, 'state')),
-    reason: Number(attr(root, 'reason') ?? 0) || 0,
-    pid: Number(attr(root, 'pid') ?? 0) || 0,
-    startTime: attr(ts, 'starttime') || null,
-    monitorPath: attr(mon, 'path') ?? '',
-    libDir: attr(ts, 'libDir') ?? '',
-    logPath: attr(ts, 'log') ?? '',
-    stopCause: attr(ts, 'stopCause') ?? null,
-    persistent: attr(ts, 'persistent') !== 'no',
-    fakeReboot: attr(ts, 'fakeReboot') === 'yes',
-    domainXML: serializeNode(dom).join('\n'),
-  };
-}
-
-export async function writeStatus(dirs: QemuDirs, name: string, r: Omit<StatusRecord, 'domainXML'>, domainXML: string): Promise<void> {
-  await writeFileAtomic(statusPath(dirs, name), formatStatus(r, domainXML), { mode: 0o600 });
-}
-
-export async function readStatusFile(dirs: QemuDirs, name: string): Promise<StatusRecord | null> {
-  try {
-    return parseStatus(await readFile(statusPath(dirs, name), 'utf8'), statusPath(dirs, name));
-  } catch {
-    return null;
-  }
-}
-
-export async function readStatuses(dirs: QemuDirs): Promise<Array<{ name: string; rec: StatusRecord }>> {
-  const out: Array<{ name: string; rec: StatusRecord }> = [];
-  for (const f of await xmlFiles(dirs.stateDir)) {
-    const name = f.slice(0, -4);
-    const rec = await readStatusFile(dirs, name);
-    if (rec) out.push({ name, rec });
-  }
-  return out;
-}
+// ---- status XML (format and parse in status.ts, loaded when a domain runs) -------------------------------
 
 export async function removeStatus(dirs: QemuDirs, name: string): Promise<void> {
   await unlinkDurable(statusPath(dirs, name)).catch(() => false);
@@ -217,3 +146,4 @@ export async function readNextId(dirs: QemuDirs): Promise<number> {
 export async function writeNextId(dirs: QemuDirs, next: number): Promise<void> {
   await writeFileAtomic(join(dirs.stateDir, 'next-id'), `${next}\n`, { mode: 0o600, noSync: true });
 }
+

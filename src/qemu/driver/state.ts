@@ -1,22 +1,22 @@
 // One QEMU driver instance (libvirt's virQEMUDriver): its directories and config, the domain list
 // loaded from disk, events, the id counter, capabilities, and the glue the lifecycle code uses.
+import { readFileSync } from 'node:fs';
 import { chown, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { type DomainCgroup, removeDomainCgroup } from '../../cgroup/index.js';
+import { join } from 'node:path';
+import type { DomainCgroup } from '../../cgroup/index.js';
 import type { DomainDef } from '../../conf/domain/index.js';
-import { formatDomainXML, parseDomainXML } from '../../conf/domain/index.js';
 import type { DomainEvent, QemuMonitorEvent } from '../../driver/api.js';
 import { DomainState, LifecycleEvent } from '../../driver/constants.js';
-import { createSecurityManager, type GuestSecurityInput, type ManagerHost, type SecurityManager } from '../../security/index.js';
+import type { GuestSecurityInput, ManagerHost, SecurityManager } from '../../security/index.js';
 import { readConfFile } from '../../util/conffile.js';
-import { ErrorDomain, fromSystemError } from '../../util/errors.js';
-import { getQemuCaps } from '../caps/store.js';
+import { ErrorCode, ErrorDomain, fromSystemError, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
 import { configFromConf, defaultConfig, type QemuDriverConfig } from '../config.js';
 import { type DriverMode, type QemuDirs, qemuDirs } from '../dirs.js';
-import { qemuPostParse } from '../domain/postparse.js';
-import { qemuValidate } from '../domain/validate.js';
+import { currentBuild, identities, type IndexEntry, readIndex, sameIdentity, writeIndex } from './configindex.js';
 import { DomainList, DomainObj } from './domobj.js';
 import { EventBus } from './events.js';
+import { confNow, loadConf, loadQemuDomain, loadStatus } from './lazy.js';
 import * as persist from './persist.js';
 import type { RunState } from './runstate.js';
 
@@ -49,13 +49,34 @@ export class QemuDriverState {
     readonly cfg: QemuDriverConfig,
     readonly uri: string,
     readonly opts: DriverOpenOptions,
-    /** The security drivers (primary + DAC) chosen from qemu.conf for this instance. */
-    readonly security: SecurityManager,
   ) {}
 
+  private securityP: Promise<SecurityManager> | undefined;
+  private securityNow: SecurityManager | undefined;
+
+  /**
+   * The security drivers (primary + DAC) chosen from qemu.conf for this instance, created on first
+   * use: they load the native xattr addon and read the user database.
+   */
+  securityManager(): Promise<SecurityManager> {
+    this.securityP ??= (async () => {
+      const { createSecurityManager } = await import('../../security/index.js');
+      const m = await createSecurityManager(this.cfg, { privileged: this.cfg.privileged, mode: this.mode }, this.opts.securityHost);
+      this.securityNow = m;
+      return m;
+    })();
+    return this.securityP;
+  }
+
+  /** The security manager once created (code that runs after a start or reconnect). */
+  get security(): SecurityManager {
+    if (!this.securityNow) throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, 'security manager not initialized');
+    return this.securityNow;
+  }
+
   /** QEMU's uid/gid (the DAC driver's), e.g. for ownership of per-domain files. */
-  qemuIds(): { uid: number; gid: number } {
-    const m = this.security.models().find((x) => x.model === 'dac');
+  async qemuIds(): Promise<{ uid: number; gid: number }> {
+    const m = (await this.securityManager()).models().find((x) => x.model === 'dac');
     const l = m?.baselabels[0]?.label ?? '+0:+0';
     const [u, g] = l.split(':').map((x) => Number(x.replace(/^\+/, '')));
     return { uid: u || 0, gid: g || 0 };
@@ -79,11 +100,15 @@ export class QemuDriverState {
     const entries = await readConfFile(dirs.confFile);
     const cfg = configFromConf(base, entries);
     const uri = opts.uri ?? (opts.mode === 'embed' ? `qemu:///embed?root=${dirs.root}` : `qemu:///${opts.mode}`);
-    const security = await createSecurityManager(cfg, { privileged: cfg.privileged, mode: opts.mode }, opts.securityHost);
-    const st = new QemuDriverState(opts.mode, dirs, cfg, uri, opts, security);
-    if (cfg.privileged) {
+    const st = new QemuDriverState(opts.mode, dirs, cfg, uri, opts);
+    // A security driver named in qemu.conf, or QEMU's user/group, must exist at open, as libvirt
+    // refuses to initialize otherwise; with neither set nothing can fail and the manager waits.
+    const isRoot = (x: string) => x === 'root' || x === '0' || x === '+0';
+    const qemuNotRoot = cfg.privileged && !(isRoot(cfg.user) && isRoot(cfg.group));
+    if (cfg.securityDriverNames.length > 0 || qemuNotRoot || opts.securityHost) await st.securityManager();
+    if (qemuNotRoot) {
       // As libvirt's qemuStateInitialize: the directories QEMU itself works in belong to its user.
-      const { uid, gid } = st.qemuIds();
+      const { uid, gid } = await st.qemuIds();
       if (uid !== 0 || gid !== 0) {
         for (const d of [dirs.libDir, dirs.cacheDir]) {
           try {
@@ -99,14 +124,15 @@ export class QemuDriverState {
 
   // ---- XML ------------------------------------------------------------------------------------------
 
-  parse(xml: string, live = false): DomainDef {
-    return parseDomainXML(xml, { live, skipValidate: live });
+  async parse(xml: string, live = false): Promise<DomainDef> {
+    return (await loadConf()).parseDomainXML(xml, { live, skipValidate: live });
   }
   /**
    * Parses a definition from the user and applies the QEMU defaults and validation (which need the
    * emulator's capabilities, so the emulator is read from a first, unvalidated parse).
    */
   async parseNew(xml: string): Promise<{ def: DomainDef; caps: QemuCaps }> {
+    const [{ parseDomainXML }, { qemuPostParse, qemuValidate }] = await Promise.all([loadConf(), loadQemuDomain()]);
     const first = parseDomainXML(xml, { skipValidate: true });
     const caps = await this.capsFor(first);
     const def = parseDomainXML(xml, {
@@ -116,8 +142,17 @@ export class QemuDriverState {
     });
     return { def, caps };
   }
+  /** Formats a definition (a definition exists only once the XML module is loaded). */
   format(def: DomainDef, opts: { inactive?: boolean; secure?: boolean; status?: boolean } = {}): string {
-    return formatDomainXML(def, opts);
+    return confNow().formatDomainXML(def, opts);
+  }
+  /** Makes sure a domain's definition is parsed (configs listed from the index are parsed on first use). */
+  async withDef(obj: DomainObj): Promise<DomainObj> {
+    if (!obj.hasDef()) {
+      await loadConf();
+      obj.def;
+    }
+    return obj;
   }
   clone(def: DomainDef): DomainDef {
     return structuredClone(def);
@@ -150,58 +185,117 @@ export class QemuDriverState {
     } catch (e) {
       throw fromSystemError(`Cannot check QEMU binary ${emulator}`, e, ErrorDomain.QEMU);
     }
+    const { getQemuCaps } = await import('../caps/store.js');
     return getQemuCaps(emulator, this.dirs.cacheDir);
   }
 
   // ---- loading from disk ----------------------------------------------------------------------------
 
-  /** Reads persistent configs, autostart links and status XML (no reconnecting yet). */
+  /**
+   * Reads persistent configs, autostart links and status XML (no reconnecting yet).
+   * Configs whose name and UUID the index knows are not parsed now (see configindex.ts).
+   */
   async loadFromDisk(): Promise<DomainObj[]> {
-    const [configs, autostart, statuses, nextId] = await Promise.all([
-      persist.readConfigs(this.dirs),
+    const [files, autostart, stateFiles, nextId] = await Promise.all([
+      persist.xmlFiles(this.dirs.configDir),
       persist.readAutostartNames(this.dirs),
-      persist.readStatuses(this.dirs),
+      persist.stateDirFiles(this.dirs),
       persist.readNextId(this.dirs),
     ]);
     this.nextId = nextId;
-    for (const c of configs) {
-      let def: DomainDef;
-      try {
-        def = this.parse(c.xml);
-      } catch {
-        continue; // libvirt logs and skips configs it cannot parse
-      }
-      if (def.name !== c.name || this.domains.findByUUID(def.uuid) || this.domains.findByName(def.name)) continue;
-      const obj = new DomainObj(def);
-      obj.persistent = true;
-      obj.autostart = autostart.has(def.name);
-      this.domains.add(obj);
-    }
-    const running: DomainObj[] = [];
-    for (const { name, rec } of statuses) {
-      let live: DomainDef;
-      try {
-        live = this.parse(rec.domainXML, true);
-      } catch {
+    const build = files.length ? await currentBuild() : '';
+    const [index, ids] = files.length
+      ? await Promise.all([readIndex(this.dirs, build), identities(this.dirs.configDir, files)])
+      : [new Map<string, IndexEntry>(), []];
+    const entries: IndexEntry[] = [];
+    let changed = index.size !== files.length;
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i];
+      const id = ids[i];
+      if (!id) {
+        changed = true;
         continue;
       }
-      if (live.name !== name || live.id < 0) continue;
-      let obj = this.domains.findByUUID(live.uuid);
-      if (obj && obj.name !== live.name) continue;
-      if (!obj) {
-        obj = new DomainObj(live);
-        obj.persistent = false;
-        this.domains.add(obj);
-      } else {
-        obj.newDef = obj.def;
-        obj.def = live;
+      const known = index.get(file);
+      if (known && sameIdentity(known, id)) {
+        entries.push(known);
+        continue;
       }
-      obj.id = live.id;
-      obj.setState(rec.state, rec.reason);
-      if (live.id >= this.nextId) this.nextId = live.id + 1;
-      running.push(obj);
+      changed = true;
+      const conf = await loadConf();
+      let name: string | null = null;
+      let uuid: string | null = null;
+      try {
+        const def = conf.parseDomainXML(readFileSync(join(this.dirs.configDir, file), 'utf8'), {});
+        name = def.name;
+        uuid = def.uuid;
+      } catch {
+        /* libvirt logs and skips configs it cannot parse */
+      }
+      entries.push({ file, ...id, name, uuid });
+    }
+    for (const e of entries) {
+      if (e.name === null || e.uuid === null) continue;
+      const name = e.name;
+      const uuid = e.uuid;
+      if (`${name}.xml` !== e.file || this.domains.findByUUID(uuid) || this.domains.findByName(name)) continue;
+      const path = join(this.dirs.configDir, e.file);
+      const obj = DomainObj.deferred(name, uuid, () => this.readConfig(path, name, uuid));
+      obj.persistent = true;
+      obj.autostart = autostart.has(name);
+      this.domains.add(obj);
+    }
+    if (changed) await writeIndex(this.dirs, build, entries).catch(() => {});
+
+    const running: DomainObj[] = [];
+    const statusNames = stateFiles.filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
+    if (statusNames.length) {
+      const [{ readStatusFile }] = await Promise.all([loadStatus(), loadConf()]);
+      for (const name of statusNames) {
+        const rec = await readStatusFile(this.dirs, name);
+        if (!rec) continue;
+        let live: DomainDef;
+        try {
+          live = await this.parse(rec.domainXML, true);
+        } catch {
+          continue;
+        }
+        if (live.name !== name || live.id < 0) continue;
+        let obj = this.domains.findByUUID(live.uuid);
+        if (obj && obj.name !== live.name) continue;
+        if (!obj) {
+          obj = new DomainObj(live);
+          obj.persistent = false;
+          this.domains.add(obj);
+        } else {
+          try {
+            obj.newDef = obj.def;
+          } catch {
+            obj.newDef = null;
+          }
+          obj.def = live;
+        }
+        obj.id = live.id;
+        obj.setState(rec.state, rec.reason);
+        if (live.id >= this.nextId) this.nextId = live.id + 1;
+        running.push(obj);
+      }
     }
     return running;
+  }
+
+  /** The persistent definition of a domain listed from the index, parsed now. */
+  private readConfig(path: string, name: string, uuid: string): DomainDef {
+    let def: DomainDef;
+    try {
+      def = confNow().parseDomainXML(readFileSync(path, 'utf8'), {});
+    } catch (e) {
+      throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, `cannot read the definition of domain '${name}' from ${path}: ${(e as Error).message}`);
+    }
+    if (def.name !== name || def.uuid.toLowerCase() !== uuid.toLowerCase()) {
+      throw virError(ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU, `the definition of domain '${name}' in ${path} changed behind the driver's back`);
+    }
+    return def;
   }
 
   // ---- ids ------------------------------------------------------------------------------------------
@@ -223,8 +317,9 @@ export class QemuDriverState {
 
   // ---- cleanup after a domain stopped ---------------------------------------------------------------
 
-  releaseIsolation(run: RunState): Promise<void> {
-    return releaseIsolationOf(this.security, run);
+  async releaseIsolation(run: RunState): Promise<void> {
+    if (!run.security && !run.cgroup) return;
+    await releaseIsolationOf(await this.securityManager(), run);
   }
 
   /** Marks a domain shut off (reason), restores its persistent definition, removes runtime files. */
@@ -273,7 +368,10 @@ export async function releaseIsolationOf(security: SecurityManager, run: { secur
   }
   const cg = run.cgroup;
   run.cgroup = undefined;
-  if (cg) await removeDomainCgroup(cg).catch(() => {});
+  if (cg) {
+    const { removeDomainCgroup } = await import('../../cgroup/index.js');
+    await removeDomainCgroup(cg).catch(() => {});
+  }
 }
 
 const ARCH_EMULATOR: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386' };
