@@ -40,6 +40,7 @@ import type { DriverMode } from '../dirs.js';
 import { domainLibDir } from '../dirs.js';
 import { type DomainObj, DomainObj as DomainObjClass, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID, notRunning } from './domobj.js';
 import { lifecycleIfLoaded, loadCapsXML, loadLifecycle } from './lazy.js';
+import { checkMonitorCommand, compactJSON } from './monjson.js';
 import * as persist from './persist.js';
 import { type DriverOpenOptions, QemuDriverState } from './state.js';
 
@@ -519,8 +520,10 @@ export class QemuDriver implements HypervisorDriver {
     return this.job(ref, async (o) => {
       if (!o.isActive()) throw notRunning();
       const proc = await (await loadLifecycle()).ensureAttached(this.st, o);
+      // HMP: the text human-monitor-command returned, \r\n line ends included, as libvirt returns it.
       if (flags & QemuMonitorCommandFlags.HMP) return proc.qmp.hmp(cmd, { signal });
-      return proc.qmp.executeRawText(cmd, { signal });
+      checkMonitorCommand(cmd);
+      return compactJSON(await proc.qmp.executeRawText(cmd, { signal }));
     });
   }
 
