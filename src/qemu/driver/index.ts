@@ -227,7 +227,10 @@ export class QemuDriver implements HypervisorDriver {
     // Reserve the name/UUID while the file is written; a failed write leaves nothing behind.
     st.domains.add(obj);
     try {
-      await obj.job.run(() => persist.writeConfig(st.dirs, def.name, st.format(def, { inactive: true, secure: true })));
+      await obj.job.run(async () => {
+        await persist.writeConfig(st.dirs, def.name, st.format(def, { inactive: true, secure: true }));
+        await persist.removeLastState(st.dirs, def.name); // left by an earlier domain of this name
+      });
     } catch (e) {
       st.domains.remove(obj);
       throw e;
@@ -243,6 +246,7 @@ export class QemuDriver implements HypervisorDriver {
     await this.job(ref, async (o) => {
       if (!o.persistent) throw operationInvalid('cannot undefine transient domain');
       await persist.removeConfig(st.dirs, o.name);
+      await persist.removeLastState(st.dirs, o.name);
       o.autostart = false;
       st.lifecycle(o, LifecycleEvent.UNDEFINED, UndefinedDetail.REMOVED);
       if (o.isActive()) {

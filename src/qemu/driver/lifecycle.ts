@@ -30,6 +30,7 @@ import { type DomainObj, notRunning } from './domobj.js';
 import { initGraphicsPasswords } from './graphics-live.js';
 import { createHost, type RealHost } from './host.js';
 import { type Isolation, launchArgv, prepareIsolation, reattachIsolation, setLiveSeclabels } from './isolation.js';
+import * as persist from './persist.js';
 import { readStatusFile, writeStatus } from './status.js';
 import { newRunState, type RunState, type StopCause } from './runstate.js';
 import { type QemuDriverState, releaseIsolationOf } from './state.js';
@@ -346,8 +347,9 @@ async function onExit(drv: QemuDriverState, obj: DomainObj, run: RunState, exit:
 export async function reconnectDomain(drv: QemuDriverState, obj: DomainObj, timeoutMs: number): Promise<boolean> {
   const rec = await readStatusFile(drv.dirs, obj.name);
   if (!rec) {
-    // Another process cleaned it up already.
-    await drv.markStopped(obj, ShutoffReason.UNKNOWN, StoppedDetail.SHUTDOWN, false);
+    // Another process cleaned it up already, leaving why it stopped.
+    const last = obj.persistent ? await persist.readLastState(drv.dirs, obj.name) : null;
+    await drv.markStopped(obj, last?.state === DomainState.SHUTOFF ? last.reason : ShutoffReason.UNKNOWN, StoppedDetail.SHUTDOWN, false);
     return true;
   }
   const run = obj.run ?? newRunState({ pid: rec.pid, startTime: rec.startTime, monitorPath: rec.monitorPath, libDir: rec.libDir, logPath: rec.logPath });

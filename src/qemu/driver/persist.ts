@@ -147,3 +147,35 @@ export async function writeNextId(dirs: QemuDirs, next: number): Promise<void> {
   await writeFileAtomic(join(dirs.stateDir, 'next-id'), `${next}\n`, { mode: 0o600, noSync: true });
 }
 
+// ---- last state of an inactive persistent domain --------------------------------------------------
+// libvirtd keeps why a domain stopped (shutdown, destroyed, crashed …) in memory while it lives; an
+// embedded root is opened by one short process after another, so the state and reason are kept in
+// stateDir/NAME.laststate until the domain starts again or is undefined.
+
+export const lastStatePath = (dirs: QemuDirs, name: string) => join(dirs.stateDir, `${name}.laststate`);
+
+export async function writeLastState(dirs: QemuDirs, name: string, state: number, reason: number): Promise<void> {
+  await writeFileAtomic(lastStatePath(dirs, name), `${JSON.stringify({ state: stateName(state), reason })}\n`, { mode: 0o600 });
+}
+
+export function parseLastState(text: string): { state: DomainStateValue; reason: number } | null {
+  try {
+    const j = JSON.parse(text) as { state?: unknown; reason?: unknown };
+    if (typeof j.state !== 'string' || typeof j.reason !== 'number' || !Number.isInteger(j.reason)) return null;
+    return { state: stateFromName(j.state), reason: j.reason };
+  } catch {
+    return null;
+  }
+}
+
+export async function readLastState(dirs: QemuDirs, name: string): Promise<{ state: DomainStateValue; reason: number } | null> {
+  try {
+    return parseLastState(await readFile(lastStatePath(dirs, name), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export async function removeLastState(dirs: QemuDirs, name: string): Promise<void> {
+  await unlinkDurable(lastStatePath(dirs, name)).catch(() => false);
+}

@@ -192,7 +192,7 @@ export class QemuDriverState {
   // ---- loading from disk ----------------------------------------------------------------------------
 
   /**
-   * Reads persistent configs, autostart links and status XML (no reconnecting yet).
+   * Reads persistent configs, autostart links, status XML and last states (no reconnecting yet).
    * Configs whose name and UUID the index knows are not parsed now (see configindex.ts).
    */
   async loadFromDisk(): Promise<DomainObj[]> {
@@ -281,6 +281,13 @@ export class QemuDriverState {
         running.push(obj);
       }
     }
+    for (const f of stateFiles) {
+      if (!f.endsWith('.laststate')) continue;
+      const obj = this.domains.findByName(f.slice(0, -'.laststate'.length));
+      if (!obj || obj.isActive() || !obj.persistent) continue;
+      const last = await persist.readLastState(this.dirs, obj.name);
+      if (last) obj.setState(last.state, last.reason);
+    }
     return running;
   }
 
@@ -329,6 +336,9 @@ export class QemuDriverState {
     // shut off, so no process ever finds a status file for a domain reported as stopped.
     obj.run = null;
     await this.statusWrites.get(obj);
+    // Why it stopped outlives this process (the next one reads it, as libvirtd would remember it);
+    // written before the status file goes, so whoever finds no status file finds the reason.
+    if (obj.persistent) await persist.writeLastState(this.dirs, obj.name, DomainState.SHUTOFF, reason).catch(() => {});
     // Whoever takes the status file away (several processes may share an embedded root) gives the
     // guest's files back and removes its cgroup; a start that failed before any status was written
     // is cleaned up by the process that started it.
