@@ -66,13 +66,13 @@ export class RemoteDriver implements HypervisorDriver {
     return this.client.call(QEMU, proc, args);
   }
 
+  /**
+   * virConnectGetURI is answered by the client: the URI it was opened with, exactly as given (transport,
+   * socket and other parameters included). Only a connection opened without one asks the daemon.
+   */
   async getURI(): Promise<string> {
-    try {
-      return (await this.call('CONNECT_GET_URI', undefined)).uri;
-    } catch (e) {
-      if (e instanceof VirError && e.code === ErrorCode.NO_SUPPORT && this.uri) return this.uri;
-      throw e;
-    }
+    if (this.uri) return this.uri;
+    return (await this.call('CONNECT_GET_URI', undefined)).uri;
   }
   async getType(): Promise<string> {
     return (await this.call('CONNECT_GET_TYPE', undefined)).type;

@@ -97,7 +97,7 @@ export async function openRemoteDriver(uri: string, opts: RemoteOpenOptions = {}
   const target = parseRemoteURI(uri, opts.readonly ?? false);
   const sock = await openSocket(target, opts.timeout ?? 30000);
   const client = new RpcClient(sock);
-  const driver = new RemoteDriver(client, target.name || uri);
+  const driver = new RemoteDriver(client, uri);
   try {
     let types: number[] = [REMOTE_AUTH_NONE];
     try {
