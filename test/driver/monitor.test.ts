@@ -4,6 +4,8 @@
 //   a command with its own "id": internal error: Unable to append command 'id' string
 //   --hmp 'info status': "VM status: running\r\n"; --hmp stop: ""
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Connection, connect, type Domain } from '../../src/index.js';
 import { QemuMonitorCommandFlags } from '../../src/driver/constants.js';
@@ -72,4 +74,11 @@ describe('qemu-monitor-command replies (TCG)', { timeout: 120_000 }, () => {
     assert.match(await dom.qemuMonitorCommand('{"execute":"query-status"}'), /"status":"running"/);
   });
 
+  test("the domain log's header is QEMU's env and argv, not the wrapper it was exec'd through", () => {
+    const log = readFileSync(join(root.path, 'log/qemu/mon.log'), 'utf8');
+    const m = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: starting up tsvirt[^\n]*\n((?:[A-Z_][A-Z0-9_]*=[^\n]* \\\n)*)([^\n]*) \\\n-name guest=mon,/.exec(log);
+    assert.ok(m, log.slice(0, 2000));
+    assert.equal(m[2], '/usr/bin/qemu-system-x86_64');
+    assert.ok(!/setpriv|tsvirt-cgroup|\/bin\/sh/.test(log.slice(0, log.indexOf('-name guest=mon,'))), log.slice(0, 2000));
+  });
 });

@@ -149,6 +149,8 @@ export async function startDomain(drv: QemuDriverState, obj: DomainObj, opts: St
       signal: opts.signal,
       name: def.name,
       logHeader: 'tsvirt (libvirt 9.0.0 compatible)',
+      // The log shows QEMU's env and argv, not the cgroup/setpriv wrapper it is exec'd through.
+      logCommand: { argv0: cmd.argv0, argv: cmd.args },
     });
   } catch (e) {
     host.close();

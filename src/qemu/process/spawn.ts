@@ -46,6 +46,12 @@ export interface SpawnQemuOptions {
   name?: string;
   /** What the log header says is starting up (default "tsvirt"); libvirt: "libvirt version: …, qemu version: …". */
   logHeader?: string;
+  /**
+   * The command the log header shows, when `emulator`/`argv` is a wrapper that ends in QEMU (a cgroup
+   * join, setpriv …): libvirt's log shows QEMU's own environment and argv, never how it was exec'd.
+   * Default: env, emulator and argv as spawned.
+   */
+  logCommand?: { env?: Record<string, string>; argv0: string; argv: string[] };
   /** Extra QMP options (capabilities to enable, command timeout, id prefix). */
   qmp?: Pick<QmpConnectOptions, 'capabilities' | 'commandTimeoutMs' | 'idPrefix'>;
   /** The setpriv binary (default /usr/bin/setpriv when present, else "setpriv" on the child's PATH). */
@@ -150,7 +156,8 @@ export async function spawnQemu(opts: SpawnQemuOptions): Promise<QemuProcess> {
   let child: ChildProcess;
   let logOffset: number;
   try {
-    writeSync(logFd, formatLogHeader(opts.logHeader ?? 'tsvirt', opts.env, opts.emulator, opts.argv));
+    const shown = opts.logCommand ?? { argv0: opts.emulator, argv: opts.argv };
+    writeSync(logFd, formatLogHeader(opts.logHeader ?? 'tsvirt', shown.env ?? opts.env, shown.argv0, shown.argv));
     logOffset = fstatSync(logFd).size;
     unlinkQuiet(opts.monitorPath);
     child = spawn(file, args, {
