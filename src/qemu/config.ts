@@ -1,5 +1,6 @@
 // The QEMU driver configuration (libvirt's virQEMUDriverConfig): every qemu.conf key tsvirt uses,
 // with libvirt's defaults, and configFromConf() applying parsed qemu.conf key/values on top.
+import type { SecurityConfig } from '../security/types.js';
 import type { ConfValue } from '../util/conffile.js';
 import { ErrorCode, ErrorDomain, VirError } from '../util/errors.js';
 
@@ -10,7 +11,7 @@ export interface HugetlbfsMount {
   deflt: boolean;
 }
 
-export interface QemuDriverConfig {
+export interface QemuDriverConfig extends SecurityConfig {
   privileged: boolean;
   // directories
   configBaseDir: string;
@@ -79,14 +80,7 @@ export interface QemuDriverConfig {
   migrationPortMax: number;
   migrationAddress?: string;
   migrationHost?: string;
-  // security
-  user: string;
-  group: string;
-  dynamicOwnership: boolean;
-  rememberOwner: boolean;
-  securityDriverNames: string[];
-  securityDefaultConfined: boolean;
-  securityRequireConfined: boolean;
+  // security: user, group, dynamicOwnership, rememberOwner, securityDriverNames, security*Confined (SecurityConfig)
   cgroupControllers: number;
   cgroupDeviceACL: string[];
   // process

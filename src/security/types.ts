@@ -2,7 +2,7 @@
 // The manager works on a small description of the guest (GuestSecurityInput) so it does not depend on
 // the full domain model; ./domain.ts builds that description from a DomainDef.
 
-/** The qemu.conf settings the isolation layer reads. QemuDriverConfig (src/qemu/config.ts) satisfies it. */
+/** The qemu.conf settings the isolation layer reads. QemuDriverConfig (src/qemu/config.ts) extends it. */
 export interface SecurityConfig {
   /** `user=` from qemu.conf: a name or `+UID`. */
   user: string;
