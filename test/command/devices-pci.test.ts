@@ -220,3 +220,9 @@ test('boot: reboot-timeout before splash-time, rebootTimeout range', () => {
   assert.deepEqual(after(args, '-boot'), ['menu=on,reboot-timeout=0,splash-time=3000,strict=on']);
   assert.throws(() => parse(xml("<bios rebootTimeout='-2'/>")), /invalid value for rebootTimeout, must be in range \[-1,65535\]/);
 });
+
+test('user-mode NIC addresses: IPv4 net and IPv6 prefix on the netdev', () => {
+  const args = argv(domain(`<interface type='user'><mac address='00:11:22:33:44:55'/><ip family='ipv4' address='172.17.2.0' prefix='24'/>
+<ip family='ipv6' address='2001:db8:ac10:fd01::' prefix='64'/><model type='rtl8139'/></interface>`, 'pc'));
+  assert.deepEqual(after(args, '-netdev'), ['{"type":"user","net":"172.17.2.0/24","ipv6-prefix":"2001:db8:ac10:fd01::","ipv6-prefixlen":64,"id":"hostnet0"}']);
+});

@@ -4,6 +4,24 @@ import { acpiIndexProps, addressProps } from './address.js';
 import { add, addDevice, addFdSet, type BuildCtx, type JsonProps, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
+/** <ip> addresses of a user-mode NIC: IPv4 as "net", IPv6 as "ipv6-prefix"/"ipv6-prefixlen". */
+function userNetAddrs(n: NetDef): JsonProps {
+  const out: JsonProps = {};
+  for (const e of n.body) {
+    if (e.local !== 'ip') continue;
+    const address = e.attrs.find((a) => a.name === 'address')?.value;
+    if (!address) continue;
+    const prefix = Number(e.attrs.find((a) => a.name === 'prefix')?.value ?? 0);
+    const family = e.attrs.find((a) => a.name === 'family')?.value ?? (address.includes(':') ? 'ipv6' : 'ipv4');
+    if (family === 'ipv4') out.net = prefix ? `${address}/${prefix}` : address;
+    else {
+      out['ipv6-prefix'] = address;
+      if (prefix) out['ipv6-prefixlen'] = prefix;
+    }
+  }
+  return out;
+}
+
 function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefined {
   switch (n.type) {
     case 'user':
@@ -12,7 +30,7 @@ function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefine
         const path = `${ctx.cfg.passtStateDir}/${ctx.shortName}-${n.info.alias}.socket`;
         return { type: 'stream', addr: { type: 'unix', path }, server: false, id };
       }
-      return { type: 'user', id };
+      return { type: 'user', ...userNetAddrs(n), id };
     case 'vdpa': {
       // the vhost-vdpa device is opened by the driver and passed in an fd set
       const vhostdev = addFdSet(ctx, ctx.host.openVdpa(n.sourceDev ?? ''), `${n.info.alias}-vdpa`);
