@@ -49,7 +49,8 @@ function accelOf(el: XmlElement, what: string): CapsAccel {
   throw cacheError(`invalid ${what} type '${t ?? ''}' in QEMU capabilities cache`);
 }
 
-function accelData(caps: QemuCaps, a: CapsAccel): CapsAccelData {
+/** The machine and CPU model lists of one accelerator, created empty the first time they are asked for. */
+export function accelData(caps: QemuCaps, a: CapsAccel): CapsAccelData {
   let d = caps.accel[a];
   if (!d) {
     d = { machines: [], cpuModels: [] };

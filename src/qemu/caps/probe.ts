@@ -3,13 +3,13 @@
 // expansion. The derivation talks to anything that can execute QMP commands, so the same code runs
 // against a live QEMU (probeEmulator, spawn.ts) and against a recorded session (tests).
 import { ErrorCode, ErrorDomain, VirError } from '../../util/errors.js';
-import { emptyCaps } from './cache.js';
+import { accelData, emptyCaps } from './cache.js';
 import {
   COMMAND_FLAGS, COMMAND_LINE_FLAGS, DEVICE_PROPS, HYPERV_FEATURES, MACHINE_PROPS, MIGRATION_FLAGS, OBJECT_PROPS,
   OBJECT_TYPE_FLAGS, SCHEMA_QUERIES, sortFlags,
 } from './flags.js';
 import { qapiSchemaFromReply, qapiSchemaPathExists } from './qapi.js';
-import type { CapsAccel, CapsAccelData, CapsCpuModel, CapsHostCpu, CapsHostCpuProperty, CapsMachine, QemuCaps } from './types.js';
+import type { CapsAccel, CapsCpuModel, CapsHostCpu, CapsHostCpuProperty, CapsMachine, QemuCaps } from './types.js';
 
 /** What the probe needs from a QMP connection (QmpClient satisfies it). */
 export interface QmpExec {
@@ -51,15 +51,6 @@ async function optional<T>(p: Promise<T>): Promise<T | undefined> {
     if (e && typeof e === 'object' && 'errorClass' in e) return undefined;
     throw e;
   }
-}
-
-function accelData(caps: QemuCaps, a: CapsAccel): CapsAccelData {
-  let d = caps.accel[a];
-  if (!d) {
-    d = { machines: [], cpuModels: [] };
-    caps.accel[a] = d;
-  }
-  return d;
 }
 
 function set(caps: QemuCaps, flag: string): void {
