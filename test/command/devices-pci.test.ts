@@ -226,3 +226,12 @@ test('user-mode NIC addresses: IPv4 net and IPv6 prefix on the netdev', () => {
 <ip family='ipv6' address='2001:db8:ac10:fd01::' prefix='64'/><model type='rtl8139'/></interface>`, 'pc'));
   assert.deepEqual(after(args, '-netdev'), ['{"type":"user","net":"172.17.2.0/24","ipv6-prefix":"2001:db8:ac10:fd01::","ipv6-prefixlen":64,"id":"hostnet0"}']);
 });
+
+test('virtio-net offload options use QEMU property names in qemuBuildNicDevProps order', () => {
+  const args = argv(domain(`<interface type='user'><mac address='00:22:44:66:88:aa'/><model type='virtio'/>
+<driver txmode='iothread' rx_queue_size='512' rss='on'><host csum='off' gso='off' mrg_rxbuf='off' tso4='off'/><guest csum='off'/></driver></interface>`, 'pc'));
+  assert.equal(
+    after(args, '-device').find((d) => d.includes('virtio-net')),
+    '{"driver":"virtio-net-pci","tx":"bh","csum":false,"gso":false,"host_tso4":false,"mrg_rxbuf":false,"guest_csum":false,"rx_queue_size":512,"rss":true,"netdev":"hostnet0","id":"net0","mac":"00:22:44:66:88:aa","bus":"pci.0","addr":"0x2"}',
+  );
+});

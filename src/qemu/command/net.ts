@@ -74,20 +74,26 @@ function frontendProps(ctx: BuildCtx, n: NetDef, netdev: string): JsonProps {
   if (virtio) {
     p.driver = virtioDriver('virtio-net', model, n.info.address);
     Object.assign(p, virtioOptionProps(n.driver.virtio));
-    if (n.driver.rss) p.rss = n.driver.rss === 'on';
-    if (n.driver.rssHashReport) p.hash = n.driver.rssHashReport === 'on';
-    // QEMU calls the bottom-half TX mode 'bh'
+    // qemuBuildNicDevProps order
+    const tri = (v: string | undefined) => (v === undefined ? undefined : v === 'on');
     if (n.driver.txmode) p.tx = n.driver.txmode === 'iothread' ? 'bh' : n.driver.txmode;
-    if (n.driver.ioeventfd) p.ioeventfd = n.driver.ioeventfd === 'on';
-    if (n.driver.eventIdx) p.event_idx = n.driver.eventIdx === 'on';
-    for (const [k, v] of Object.entries(n.driver.host)) p[`host_${k}`] = v === 'on';
-    for (const [k, v] of Object.entries(n.driver.guest)) p[`guest_${k}`] = v === 'on';
+    p.ioeventfd = tri(n.driver.ioeventfd);
+    p.event_idx = tri(n.driver.eventIdx);
+    const h = n.driver.host;
+    const g = n.driver.guest;
+    Object.assign(p, {
+      csum: tri(h.csum), gso: tri(h.gso), host_tso4: tri(h.tso4), host_tso6: tri(h.tso6), host_ecn: tri(h.ecn), host_ufo: tri(h.ufo),
+      mrg_rxbuf: tri(h.mrg_rxbuf), guest_csum: tri(g.csum), guest_tso4: tri(g.tso4), guest_tso6: tri(g.tso6), guest_ecn: tri(g.ecn),
+      guest_ufo: tri(g.ufo),
+    });
     if (n.driver.queues && n.driver.queues > 1) {
       p.mq = true;
       p.vectors = 2 * n.driver.queues + 2;
     }
     if (n.driver.rxQueueSize) p.rx_queue_size = n.driver.rxQueueSize;
     if (n.driver.txQueueSize) p.tx_queue_size = n.driver.txQueueSize;
+    p.rss = tri(n.driver.rss);
+    p.hash = tri(n.driver.rssHashReport);
     if (n.mtu) p.host_mtu = n.mtu;
   } else {
     p.driver = model;
