@@ -44,7 +44,7 @@ export function microcodeVersion(info: CpuInfoEntry[]): number {
 /** virHostCPUGetSignature (x86): "<vendor>, <model name>, family: F, model: M, stepping: S". */
 export function cpuSignature(info: CpuInfoEntry[]): string | undefined {
   const e = info[0];
-  if (!e || !e.vendor_id) return undefined;
+  if (!e?.vendor_id) return undefined;
   return `${e.vendor_id}, ${e['model name'] ?? ''}, family: ${e['cpu family'] ?? ''}, model: ${e.model ?? ''}, stepping: ${e.stepping ?? ''}`;
 }
 

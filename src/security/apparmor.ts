@@ -105,7 +105,6 @@ const RESTRICTED_WRITE = ['/etc', '/boot', '/proc', '/sys', '/bin', '/sbin', '/u
 
 /** Quotes a path for a profile rule: globbing and quoting characters become literal. */
 export function quoteAAPath(path: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\x00-\x1f\x7f]/.test(path))
     throw virError(ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.SECURITY, `path '${JSON.stringify(path)}' contains control characters; it cannot be put in an AppArmor profile`);
   return `"${path.replace(/[\\"*?[\]{}^]/g, (c) => `\\${c}`)}"`;

@@ -187,7 +187,7 @@ async function probeHostCpu(caps: QemuCaps, mon: QmpExec, accel: CapsAccel): Pro
     const byName = new Map(host.props.map((p) => [p.name, p]));
     for (const nm of nonMig.props) {
       const p = byName.get(nm.name);
-      if (!p || p.type !== 'boolean' || nm.type !== 'boolean') continue;
+      if (p?.type !== 'boolean' || nm.type !== 'boolean') continue;
       if (p.value === 'true') p.migratable = true;
       else if (nm.value === 'true') {
         p.value = 'true';

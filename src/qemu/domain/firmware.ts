@@ -148,7 +148,7 @@ function pmState(def: DomainDef, what: string): string | undefined {
 
 function sevPolicy(def: DomainDef): number | undefined {
   const ls = def.raw.launchSecurity?.[0];
-  if (!ls || ls.attrs.find((a) => a.name === 'type')?.value !== 'sev') return undefined;
+  if (ls?.attrs.find((a) => a.name === 'type')?.value !== 'sev') return undefined;
   const p = ls.children.find((c) => c.kind === 'element' && c.local === 'policy');
   const t = p && p.kind === 'element' ? p.children.map((c) => (c.kind === 'text' ? c.text : '')).join('').trim() : '';
   return t ? Number(t) : 0;

@@ -1,5 +1,5 @@
 // <rng>: virDomainRNGDef — virtio RNG with random/egd/builtin backends.
-import { type OutElement, type XmlElement, attr, child, el } from '../../../util/xml.js';
+import { type OutElement, type XmlElement, child, el } from '../../../util/xml.js';
 import {
   type DeviceInfo,
   type FormatCtx,
