@@ -13,6 +13,22 @@ function supportsVga(ctx: BuildCtx, v: VideoDef): boolean {
   return hasCap(ctx, 'virtio-vga');
 }
 
+/** Models whose device is the same whether or not it is the primary, VGA-compatible one. */
+const ANY_VIDEO_DEVICE: ReadonlyArray<[VideoDef['model'], string]> = [
+  ['bochs', 'bochs-display'],
+  ['ramfb', 'ramfb'],
+];
+/** Primary, VGA-compatible devices (virtio and vhost-user are chosen separately). */
+const PRIMARY_VIDEO_DEVICE = new Map<VideoDef['model'], string>([
+  ['vga', 'VGA'],
+  ['cirrus', 'cirrus-vga'],
+  ['vmvga', 'vmware-svga'],
+  ['qxl', 'qxl-vga'],
+  ...ANY_VIDEO_DEVICE,
+]);
+/** Secondary devices (virtio and vhost-user are chosen separately). */
+const SECONDARY_VIDEO_DEVICE = new Map<VideoDef['model'], string>([['qxl', 'qxl'], ...ANY_VIDEO_DEVICE]);
+
 /** qemuDeviceVideoGetModel: [model, virtio, needs a bus suffix] */
 export function videoModel(ctx: BuildCtx, v: VideoDef): { model: string; virtio: boolean; suffix: boolean } {
   const primaryVga = !!v.primary && supportsVga(ctx, v);
@@ -27,53 +43,14 @@ export function videoModel(ctx: BuildCtx, v: VideoDef): { model: string; virtio:
       virtio = true;
       suffix = true;
     }
-  } else if (primaryVga) {
-    switch (v.model) {
-      case 'vga':
-        model = 'VGA';
-        break;
-      case 'cirrus':
-        model = 'cirrus-vga';
-        break;
-      case 'vmvga':
-        model = 'vmware-svga';
-        break;
-      case 'qxl':
-        model = 'qxl-vga';
-        break;
-      case 'virtio':
-        model = hasCap(ctx, 'virtio-vga-gl') && accel3d ? 'virtio-vga-gl' : 'virtio-vga';
-        virtio = true;
-        break;
-      case 'bochs':
-        model = 'bochs-display';
-        break;
-      case 'ramfb':
-        model = 'ramfb';
-        break;
-      default:
-        break;
+  } else if (v.model === 'virtio') {
+    virtio = true;
+    if (primaryVga) model = hasCap(ctx, 'virtio-vga-gl') && accel3d ? 'virtio-vga-gl' : 'virtio-vga';
+    else {
+      model = hasCap(ctx, 'virtio-gpu-gl-pci') && accel3d ? 'virtio-gpu-gl' : 'virtio-gpu';
+      suffix = true;
     }
-  } else {
-    switch (v.model) {
-      case 'qxl':
-        model = 'qxl';
-        break;
-      case 'virtio':
-        model = hasCap(ctx, 'virtio-gpu-gl-pci') && accel3d ? 'virtio-gpu-gl' : 'virtio-gpu';
-        virtio = true;
-        suffix = true;
-        break;
-      case 'bochs':
-        model = 'bochs-display';
-        break;
-      case 'ramfb':
-        model = 'ramfb';
-        break;
-      default:
-        break;
-    }
-  }
+  } else model = (primaryVga ? PRIMARY_VIDEO_DEVICE : SECONDARY_VIDEO_DEVICE).get(v.model);
   if (!model) throw configUnsupported(`invalid model for video type '${v.model}'`, ErrorDomain.QEMU);
   return { model, virtio, suffix };
 }
