@@ -235,3 +235,10 @@ test('virtio-net offload options use QEMU property names in qemuBuildNicDevProps
     '{"driver":"virtio-net-pci","tx":"bh","csum":false,"gso":false,"host_tso4":false,"mrg_rxbuf":false,"guest_csum":false,"rx_queue_size":512,"rss":true,"netdev":"hostnet0","id":"net0","mac":"00:22:44:66:88:aa","bus":"pci.0","addr":"0x2"}',
   );
 });
+
+test('interface type=hostdev: vfio-pci in the host device step with the interface alias', () => {
+  const args = argv(domain(`<interface type='hostdev' managed='yes'><mac address='00:11:22:33:44:55'/>
+<source><address type='pci' domain='0x0002' bus='0x03' slot='0x07' function='0x1'/></source></interface>`, 'pc'));
+  assert.deepEqual(devices(args).find((d) => d.driver === 'vfio-pci'), { driver: 'vfio-pci', host: '0002:03:07.1', id: 'hostdev0', bus: 'pci.0', addr: '0x2' });
+  assert.deepEqual(after(args, '-netdev'), []);
+});

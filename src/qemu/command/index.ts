@@ -25,7 +25,7 @@ import {
 import { buildCpu } from './cpu.js';
 import { buildIOThreads } from './iothread.js';
 import { buildMemory, buildMemoryDevices } from './memory.js';
-import { buildNets } from './net.js';
+import { buildNetHostdevs, buildNets } from './net.js';
 import { buildNuma } from './numa.js';
 import { buildHubs, buildIommu, buildLaunchSecurity, buildPanics, buildShmems, buildSmartcards, buildVmcoreinfo, buildVsock } from './misc.js';
 import { type BuildCtx, add, shortName } from './util.js';
@@ -85,6 +85,7 @@ export const STEPS: ReadonlyArray<readonly [string, Step]> = [
   ['sounds', buildSounds],
   ['watchdogs', buildWatchdogs],
   ['redirdevs', buildRedirdevs],
+  ['net-hostdevs', buildNetHostdevs],
   ['hostdevs', buildHostdevs],
   ['memballoon', buildMemballoon],
   ['rngs', buildRngs],

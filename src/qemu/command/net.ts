@@ -41,7 +41,8 @@ function netdevProps(ctx: BuildCtx, n: NetDef, id: string): JsonProps | undefine
     }
     case 'ethernet':
     case 'network':
-    case 'bridge': {
+    case 'bridge':
+    case 'direct': {
       const { fds } = ctx.host.openTap(n.ifname, n.driver.queues ?? 1);
       ctx.fds.push(...fds);
       const p: JsonProps = { type: 'tap', fd: fds.map(String).join(':') };
@@ -122,5 +123,33 @@ export function buildNets(ctx: BuildCtx): void {
     const nd = netdevProps(ctx, n, id);
     if (nd) add(ctx, '-netdev', json(nd));
     addDevice(ctx, frontendProps(ctx, n, id));
+  }
+}
+
+/**
+ * <interface type='hostdev'>: libvirt keeps the interface's PCI device among the host devices (ahead
+ * of the <hostdev> elements), so it is built as a vfio-pci device in the host device step.
+ */
+export function buildNetHostdevs(ctx: BuildCtx): void {
+  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+  for (const n of ctx.def.devices.nets) {
+    if (n.type !== 'hostdev') continue;
+    const src = n.body.find((e) => e.local === 'source');
+    const a = src?.children.find((c) => c.kind === 'element' && c.local === 'address');
+    if (!a || a.kind !== 'element') continue;
+    const type = a.attrs.find((x) => x.name === 'type')?.value ?? 'pci';
+    if (type !== 'pci') continue;
+    const num = (k: string) => Number(a.attrs.find((x) => x.name === k)?.value ?? 0);
+    const p: JsonProps = {
+      driver: 'vfio-pci',
+      host: `${hex(num('domain'), 4)}:${hex(num('bus'), 2)}:${hex(num('slot'), 2)}.${num('function')}`,
+      id: n.info.alias,
+      bootindex: n.info.effectiveBootIndex ?? n.info.bootIndex,
+      ...addressProps(ctx, n.info),
+    };
+    if (n.info.rom?.bar) p.rombar = n.info.rom.bar === 'on' ? 1 : 0;
+    if (n.info.rom?.enabled === 'no') p.romfile = '';
+    else if (n.info.rom?.file !== undefined) p.romfile = n.info.rom.file;
+    addDevice(ctx, p);
   }
 }

@@ -271,6 +271,8 @@ function wanted(def: DomainDef, q35: boolean): Want[] {
     }
   }
   for (const disk of d.disks) if (disk.bus === 'virtio') push(disk.info, vio(disk.model));
+  // interface type='hostdev' devices sit ahead of the <hostdev> elements
+  for (const n of d.nets) if (n.type === 'hostdev' && n.body.some((e) => e.local === 'source')) push(n.info, pcieF);
   for (const h of d.hostdevs) {
     const t = gattr(h, 'type');
     if (t === 'pci' || t === 'mdev' || t === 'scsi_host') {
