@@ -242,3 +242,8 @@ test('interface type=hostdev: vfio-pci in the host device step with the interfac
   assert.deepEqual(devices(args).find((d) => d.driver === 'vfio-pci'), { driver: 'vfio-pci', host: '0002:03:07.1', id: 'hostdev0', bus: 'pci.0', addr: '0x2' });
   assert.deepEqual(after(args, '-netdev'), []);
 });
+
+test('pcihole64 on the root bus becomes a pcihost -global in KiB', () => {
+  const args = argv(domain("<controller type='pci' index='0' model='pcie-root'><pcihole64 unit='GiB'>1</pcihole64></controller><controller type='usb' model='none'/>"));
+  assert.deepEqual(after(args, '-global'), ['q35-pcihost.pci-hole64-size=1048576K']);
+});

@@ -2,6 +2,7 @@
 // virtio-serial, CCID — builtin controllers of the machine type get no -device.
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
 import { isQ35 } from '../domain/machine.js';
+import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 import { addressProps, acpiIndexProps } from './address.js';
 import { type BuildCtx, type JsonProps, add, addDevice } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
@@ -126,9 +127,14 @@ export function controllerProps(ctx: BuildCtx, c: ControllerDef): JsonProps | un
 /** qemuBuildGlobalControllerCommandLine: root bus ACPI hotplug switches as -global. */
 export function buildGlobalControllers(ctx: BuildCtx): void {
   for (const c of ctx.def.devices.controllers) {
-    const hp = c.type === 'pci' ? c.target?.hotplug : undefined;
-    if (hp === undefined) continue;
-    if (c.model === 'pci-root') add(ctx, '-global', `PIIX4_PM.acpi-root-pci-hotplug=${hp}`);
+    if (c.type !== 'pci') continue;
+    if (c.pcihole64) {
+      const host = c.model === 'pci-root' ? 'i440FX-pcihost' : c.model === 'pcie-root' ? 'q35-pcihost' : undefined;
+      if (!host) throw configUnsupported('64-bit PCI hole setting is only for root PCI controllers', ErrorDomain.QEMU);
+      add(ctx, '-global', `${host}.pci-hole64-size=${c.pcihole64}K`);
+    }
+    const hp = c.target?.hotplug;
+    if (hp !== undefined && c.model === 'pci-root') add(ctx, '-global', `PIIX4_PM.acpi-root-pci-hotplug=${hp}`);
   }
 }
 

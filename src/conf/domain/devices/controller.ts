@@ -9,6 +9,7 @@ import {
   formatDeviceInfo,
   parseDeviceInfo,
   parseVirtioOptions,
+  scaledToKiB,
   textContent,
   uintAttr,
   virtioOptionAttrs,
@@ -92,7 +93,7 @@ export function parseController(e: XmlElement, ctx: ParseCtx): ControllerDef {
     };
   }
   const hole = child(e, 'pcihole64');
-  if (hole) c.pcihole64 = Number(textContent(hole)?.trim());
+  if (hole) c.pcihole64 = scaledToKiB(textContent(hole) ?? '', attr(hole, 'unit'), 'pcihole64');
   return c;
 }
 
