@@ -4,7 +4,7 @@
 // whose module loads are recorded by a loader hook.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -25,10 +25,24 @@ const REGISTER = `import { register } from 'node:module';\nregister(new URL('./h
 
 /** What a child does once connected; prints JSON on stdout. */
 const CHILD = `
+// Files read through fs/promises.readFile, for the checks below (patched before the library loads).
+const { createRequire, syncBuiltinESMExports } = await import('node:module');
+const fsp = createRequire(process.cwd() + '/')('fs/promises');
+const reads = [];
+const origReadFile = fsp.readFile;
+fsp.readFile = (p, ...rest) => {
+  reads.push(String(p));
+  return origReadFile(p, ...rest);
+};
+syncBuiltinESMExports();
 const { connect } = await import(process.env.TSV_SRC_INDEX);
 const conn = await connect(process.env.TSV_URI);
 const out = { names: (await conn.listAllDomains(0)).map((d) => d.name).sort() };
 for (const step of (process.env.TSV_STEPS ?? '').split(',').filter(Boolean)) {
+  if (step === 'version') {
+    out.version = await conn.getVersion();
+    continue;
+  }
   const [what, name] = step.split(':');
   const dom = await conn.lookupByName(name);
   if (what === 'state') out[step] = await dom.getState();
@@ -36,6 +50,7 @@ for (const step of (process.env.TSV_STEPS ?? '').split(',').filter(Boolean)) {
   if (what === 'xml') out[step] = (await dom.getXMLDesc()).length > 0;
 }
 await conn.close();
+out.reads = reads;
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -121,6 +136,24 @@ describe('embedded open loads heavy parts lazily', { timeout: 180_000 }, () => {
       heavy.filter((m) => !m.startsWith('src/conf/domain/') && m !== 'saxes'),
       [],
     );
+  });
+
+  test('version with a warm capabilities cache: no caps XML parsing, no probe', async () => {
+    const first = await runChild(root.path, root.uri, ['version']);
+    assert.ok(Number(first.out.version) >= 7_000_000, String(first.out.version));
+    const r = await runChild(root.path, root.uri, ['version']);
+    assert.equal(r.out.version, first.out.version);
+    const capsXML = (o: ChildResult['out']) => (o.reads as string[]).filter((f) => /\/capabilities\/[0-9a-f]+\.xml$/.test(f));
+    assert.equal(capsXML(first.out).length, 1, 'the first call reads the caps cache XML');
+    assert.deepEqual(capsXML(r.out), [], 'the next ones use the summary');
+    // A caps cache file replaced behind its back (another probe) is read again.
+    const capsDir = join(root.path, 'cache/qemu/capabilities');
+    const f = join(capsDir, readdirSync(capsDir).find((n) => n.endsWith('.xml')) ?? 'missing');
+    writeFileSync(`${f}.new`, readFileSync(f));
+    renameSync(`${f}.new`, f);
+    const again = await runChild(root.path, root.uri, ['version']);
+    assert.equal(again.out.version, first.out.version);
+    assert.equal(capsXML(again.out).length, 1);
   });
 
   test('the index is a cache: a config changed, broken, added or removed behind its back is read again', async () => {

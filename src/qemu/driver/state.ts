@@ -1,13 +1,14 @@
 // One QEMU driver instance (libvirt's virQEMUDriver): its directories and config, the domain list
 // loaded from disk, events, the id counter, capabilities, and the glue the lifecycle code uses.
 import { readFileSync } from 'node:fs';
-import { chown, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DomainCgroup } from '../../cgroup/index.js';
 import type { DomainDef } from '../../conf/domain/index.js';
 import type { DomainEvent, QemuMonitorEvent } from '../../driver/api.js';
 import { DomainState, LifecycleEvent } from '../../driver/constants.js';
 import type { GuestSecurityInput, ManagerHost, SecurityManager } from '../../security/index.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 import { readConfFile } from '../../util/conffile.js';
 import { ErrorCode, ErrorDomain, fromSystemError, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
@@ -19,6 +20,12 @@ import { EventBus } from './events.js';
 import { confNow, loadConf, loadQemuDomain, loadStatus } from './lazy.js';
 import * as persist from './persist.js';
 import type { RunState } from './runstate.js';
+
+/** What tsvirt-caps-summary.json keeps per emulator: the caps file it summarises and its small fields. */
+interface CapsSummary {
+  file: { ino: number; size: number; mtimeMs: number };
+  caps: Omit<QemuCaps, 'accel' | 'flags'> & { flags: string[] };
+}
 
 export interface DriverOpenOptions {
   mode: DriverMode;
@@ -177,6 +184,55 @@ export class QemuDriverState {
       p.catch(() => this.capsCache.delete(emulator));
     }
     return p;
+  }
+
+  /**
+   * The default emulator's version (virConnectGetVersion), from its cached capabilities. The caps
+   * cache file is large; a summary of it (every field but the per-accelerator machine and CPU model
+   * lists) is kept beside it and used while the cache file is the same one and still valid.
+   */
+  async defaultVersion(): Promise<number> {
+    const emulator = defaultEmulator();
+    if (!this.capsCache.has(emulator)) {
+      try {
+        const v = await this.summaryVersion(emulator);
+        if (v !== null) return v;
+      } catch {
+        /* no usable summary */
+      }
+    }
+    const caps = await this.caps(emulator);
+    await this.writeSummary(emulator, caps).catch(() => {});
+    return caps.version;
+  }
+
+  private summaryPath(): string {
+    return join(this.dirs.cacheDir, 'tsvirt-caps-summary.json');
+  }
+
+  private async summaryVersion(emulator: string): Promise<number | null> {
+    const store = await import('../caps/store.js');
+    const [text, st] = await Promise.all([readFile(this.summaryPath(), 'utf8'), stat(store.capsCacheFile(this.dirs.cacheDir, emulator))]);
+    const all = JSON.parse(text) as Record<string, CapsSummary>;
+    const sum = all[emulator];
+    if (!sum || sum.file.ino !== st.ino || sum.file.size !== st.size || sum.file.mtimeMs !== st.mtimeMs) return null;
+    const caps = { ...sum.caps, flags: new Set(sum.caps.flags), accel: {} } as QemuCaps;
+    if (caps.emulator !== emulator || !(await store.capsStillValid(caps, await store.readCapsHostState()))) return null;
+    return caps.version;
+  }
+
+  private async writeSummary(emulator: string, caps: QemuCaps): Promise<void> {
+    const store = await import('../caps/store.js');
+    const st = await stat(store.capsCacheFile(this.dirs.cacheDir, emulator));
+    let all: Record<string, CapsSummary> = {};
+    try {
+      all = JSON.parse(await readFile(this.summaryPath(), 'utf8')) as Record<string, CapsSummary>;
+    } catch {
+      all = {};
+    }
+    const { accel: _accel, flags, ...rest } = caps;
+    all[emulator] = { file: { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }, caps: { ...rest, flags: [...flags] } };
+    await writeFileAtomic(this.summaryPath(), JSON.stringify(all), { mode: 0o600, noSync: true });
   }
 
   private async loadCaps(emulator: string): Promise<QemuCaps> {
