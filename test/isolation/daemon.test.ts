@@ -14,25 +14,25 @@ import { guestCgroupPath } from '../../src/cgroup/index.js';
 import { DomainState } from '../../src/driver/constants.js';
 import { type Connection, connect } from '../../src/index.js';
 import { VirError } from '../../src/util/errors.js';
-import { ensureGuest, REPO_ROOT } from '../helpers/guest.js';
+import { REPO_ROOT } from '../helpers/guest.js';
 import {
+  assertTestAccountWithoutCaps,
   devicesCgroupOf,
   diskGuestXML,
-  ensureTestUser,
   expectedDefaultAcl,
   type Images,
   identity,
+  isolationImages,
   isRoot,
-  makeImages,
   ORIG_GID,
   ORIG_UID,
   owner,
   qemuConf,
   statusPid,
+  ZERO_CAPS,
 } from './helpers.js';
 
 const skip = isRoot ? false : 'needs root (tsvirtd --system in a private mount namespace)';
-const ZERO_CAPS = '0000000000000000';
 
 interface Sandbox {
   dir: string;
@@ -135,11 +135,7 @@ describe('isolation: system instance served by tsvirtd --system, QEMU as the tes
   const stateDir = () => join(sb.run, 'qemu');
 
   before(async () => {
-    await ensureGuest();
-    ids = ensureTestUser();
-    img = makeImages('iso-sys');
-    diskA = img.disk('a.img');
-    diskB = img.disk('b.img', 'private-b', 0o700);
+    ({ ids, img, diskA, diskB } = await isolationImages('iso-sys'));
     sb = await makeSandbox();
     daemon = await startDaemon(sb);
     conn = await connect(uri());
@@ -174,10 +170,7 @@ describe('isolation: system instance served by tsvirtd --system, QEMU as the tes
     const pid = statusPid(stateDir(), 'sys-a');
     const id = identity(pid);
     console.log(`system QEMU pid ${pid}: Uid ${id.uid} | Gid ${id.gid} | CapEff ${id.capEff} CapPrm ${id.capPrm} CapBnd ${id.capBnd}`);
-    assert.deepEqual(id.uid.split(/\s+/).map(Number), [ids.uid, ids.uid, ids.uid, ids.uid]);
-    assert.deepEqual(id.gid.split(/\s+/).map(Number), [ids.gid, ids.gid, ids.gid, ids.gid]);
-    assert.equal(id.capEff, ZERO_CAPS);
-    assert.equal(id.capPrm, ZERO_CAPS);
+    assertTestAccountWithoutCaps(id, ids);
     assert.equal(owner(diskA), `${ids.uid}:${ids.gid}`);
     const path = guestCgroupPath({ id: await dom.getID(), name: 'sys-a' }, { privileged: true });
     assert.equal(devicesCgroupOf(pid), path);

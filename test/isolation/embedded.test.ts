@@ -16,16 +16,16 @@ import type { QemuDriver } from '../../src/qemu/driver/index.js';
 import { guestInput } from '../../src/qemu/driver/isolation.js';
 import { AppArmorDriver, type SecLabel, SelinuxDriver, type SelinuxKernel } from '../../src/security/index.js';
 import { VirError } from '../../src/util/errors.js';
-import { CLI_PATH, ensureGuest, makeTempRoot, REPO_ROOT, type TempRoot } from '../helpers/guest.js';
+import { CLI_PATH, makeTempRoot, REPO_ROOT, type TempRoot } from '../helpers/guest.js';
 import {
+  assertTestAccountWithoutCaps,
   devicesCgroupOf,
   diskGuestXML,
-  ensureTestUser,
   expectedDefaultAcl,
   type Images,
   identity,
+  isolationImages,
   isRoot,
-  makeImages,
   ORIG_GID,
   ORIG_UID,
   owner,
@@ -34,10 +34,10 @@ import {
   run,
   runInCgroup,
   statusPid,
+  ZERO_CAPS,
 } from './helpers.js';
 
 const skip = isRoot ? false : 'needs root (privileged embedded driver, setpriv, chown, cgroups)';
-const ZERO_CAPS = '0000000000000000';
 
 describe('isolation: privileged embedded root, QEMU as the test account', { skip, timeout: 300_000 }, () => {
   let root: TempRoot;
@@ -50,13 +50,9 @@ describe('isolation: privileged embedded root, QEMU as the test account', { skip
   const drv = () => conn.driver as QemuDriver;
 
   before(async () => {
-    await ensureGuest();
-    ids = ensureTestUser();
+    ({ ids, img, diskA, diskB } = await isolationImages('iso-embed'));
     root = await makeTempRoot();
     prepareEmbedRoot(root.path);
-    img = makeImages('iso-embed');
-    diskA = img.disk('a.img');
-    diskB = img.disk('b.img', 'private-b', 0o700);
     conn = await connect(root.uri);
     await conn.defineXML(diskGuestXML('iso-a', img, diskA));
     await conn.defineXML(diskGuestXML('iso-b', img, diskB));
@@ -77,10 +73,7 @@ describe('isolation: privileged embedded root, QEMU as the test account', { skip
     const pid = statusPid(stateDir(), 'iso-a');
     const id = identity(pid);
     console.log(`QEMU pid ${pid}: Uid ${id.uid} | Gid ${id.gid} | Groups '${id.groups}' | CapEff ${id.capEff} CapPrm ${id.capPrm} CapBnd ${id.capBnd}`);
-    assert.deepEqual(id.uid.split(/\s+/).map(Number), [ids.uid, ids.uid, ids.uid, ids.uid]);
-    assert.deepEqual(id.gid.split(/\s+/).map(Number), [ids.gid, ids.gid, ids.gid, ids.gid]);
-    assert.equal(id.capEff, ZERO_CAPS);
-    assert.equal(id.capPrm, ZERO_CAPS);
+    assertTestAccountWithoutCaps(id, ids);
     assert.equal(id.capBnd, ZERO_CAPS);
     assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /qemu-system-x86_64/);
     assert.equal(owner(diskA), `${ids.uid}:${ids.gid}`, 'disk owned by the QEMU user while running');

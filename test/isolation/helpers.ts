@@ -1,10 +1,11 @@
 // Shared fixtures for the isolation acceptance tests: a driver root whose qemu.conf runs QEMU as the
 // test account, a 0755 image directory with the guest's kernel/initrd copies and raw disk images,
 // the guest XML with a disk, and readers for status files, /proc and the devices cgroup.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GUEST_INITRD, GUEST_KERNEL, guestDomainXML, xmlEscape } from '../helpers/guest.js';
+import { ensureGuest, GUEST_INITRD, GUEST_KERNEL, guestDomainXML, xmlEscape } from '../helpers/guest.js';
 import { ensureTestUser, procStatus, TEST_USER, tempTree } from '../security/helpers.js';
 
 export { isRoot, run, waitFor } from '../security/helpers.js';
@@ -60,6 +61,15 @@ export function makeImages(prefix: string): Images {
   };
 }
 
+/** What both acceptance suites start from: the test account, the guest's images and two raw disks,
+ *  a.img in the image dir and b.img in a 0700 subdir (private-b) QEMU's user cannot enter. */
+export async function isolationImages(prefix: string): Promise<{ ids: { uid: number; gid: number }; img: Images; diskA: string; diskB: string }> {
+  await ensureGuest();
+  const ids = ensureTestUser();
+  const img = makeImages(prefix);
+  return { ids, img, diskA: img.disk('a.img'), diskB: img.disk('b.img', 'private-b', 0o700) };
+}
+
 /** The test guest with one raw virtio disk. */
 export function diskGuestXML(name: string, img: Images, disk: string): string {
   return guestDomainXML({
@@ -93,6 +103,17 @@ export function statusPid(stateDir: string, name: string): number {
 export function identity(pid: number): { uid: string; gid: string; groups: string; capEff: string; capPrm: string; capBnd: string; capInh: string } {
   const s = procStatus(pid);
   return { uid: s.Uid, gid: s.Gid, groups: s.Groups, capEff: s.CapEff, capPrm: s.CapPrm, capBnd: s.CapBnd, capInh: s.CapInh };
+}
+
+/** A capability set with nothing in it, as /proc/PID/status prints it. */
+export const ZERO_CAPS = '0000000000000000';
+
+/** All four uids and gids of the process are the test account's, and it has no effective or permitted capabilities. */
+export function assertTestAccountWithoutCaps(id: ReturnType<typeof identity>, ids: { uid: number; gid: number }): void {
+  assert.deepEqual(id.uid.split(/\s+/).map(Number), [ids.uid, ids.uid, ids.uid, ids.uid]);
+  assert.deepEqual(id.gid.split(/\s+/).map(Number), [ids.gid, ids.gid, ids.gid, ids.gid]);
+  assert.equal(id.capEff, ZERO_CAPS);
+  assert.equal(id.capPrm, ZERO_CAPS);
 }
 
 /** The process's path in the v1 devices hierarchy (from /proc/PID/cgroup). */
