@@ -28,6 +28,8 @@ interface Flags {
   integrated?: boolean;
   /** Several devices share one slot as its functions (pcie-root-port). */
   aggregate?: boolean;
+  /** PCI controllers plug only into buses with a lower index than their own. */
+  belowBus?: number;
 }
 
 interface Bus {
@@ -144,6 +146,7 @@ class AddressSet {
   next(f: Flags): PciAddress | undefined {
     for (const b of this.buses) {
       if (!this.compatible(b, f)) continue;
+      if (f.belowBus !== undefined && b.index >= f.belowBus) continue;
       for (let s = b.minSlot; s <= b.maxSlot; s++) {
         const used = b.used.get(s);
         if (!used || used.size === 0) return pci(b.index, s);
@@ -157,7 +160,7 @@ class AddressSet {
   /** virDomainPCIAddressSetGrow (dry run only): append buses able to take a device with these flags. */
   grow(f: Flags): PciAddress {
     let models: string[];
-    if (f.conn === 'pci') {
+    if (f.conn === 'pci' || f.conn === 'pci-bridge') {
       const hasBridgeBus = this.buses.some((b) => b?.accepts.has('pci-bridge'));
       if (hasBridgeBus) models = ['pci-bridge'];
       else if (this.pcieToPciBridge) models = ['pcie-root-port', 'pcie-to-pci-bridge'];
@@ -183,7 +186,11 @@ class AddressSet {
   reserveNext(f: Flags): PciAddress {
     let a = this.next(f);
     if (!a) {
-      if (!this.dryRun && !CONN_MODEL[f.conn]) throw internalError('No more available PCI slots');
+      if (!this.dryRun) {
+        const model = CONN_MODEL[f.conn];
+        if (!model) throw internalError('No more available PCI slots');
+        throw internalError(`a PCI slot is needed to connect a PCI controller model='${model}', but none is available, and it cannot be automatically added`);
+      }
       a = this.grow(f);
     }
     this.reserve(a, f);
@@ -225,7 +232,7 @@ function wanted(def: DomainDef, q35: boolean): Want[] {
   // PCI controllers (non-root) first, in index order
   for (const c of [...d.controllers].filter((x) => x.type === 'pci').sort((a, b) => a.index - b.index)) {
     const f = CONTROLLER_CONN[c.model ?? ''];
-    if (f) push(c.info, f);
+    if (f) push(c.info, { ...f, belowBus: c.index });
   }
   for (const f of d.filesystems) {
     const v = fsView(f);
@@ -458,6 +465,11 @@ function newBusNr(def: DomainDef, index: number): number {
 function controllerDefaults(def: DomainDef): void {
   for (const c of def.devices.controllers) {
     if (c.type !== 'pci' || !c.model) continue;
+    const ca = c.info.address;
+    if (isPci(ca) && c.index <= ca.bus && c.model !== 'pci-root' && c.model !== 'pcie-root') {
+      const h2 = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
+      throw xmlError(`PCI controller at index ${c.index} (${h2(c.index)}) has bus='${h2(ca.bus)}', but index must be larger than bus`);
+    }
     const name = MODEL_NAMES[c.model];
     if (name) c.modelName ??= name;
     const a = c.info.address;
