@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorArgs } from '../process/fixture.js';
 
 export const QEMU = process.env.TSVIRT_TEST_QEMU ?? 'qemu-system-x86_64';
 
@@ -16,15 +17,6 @@ export interface BareQemu {
   exited: Promise<void>;
   kill(sig?: NodeJS.Signals): void;
   cleanup(): Promise<void>;
-}
-
-export function monitorArgs(sock: string): string[] {
-  return [
-    '-chardev',
-    `socket,id=charmonitor,path=${sock},server=on,wait=off`,
-    '-mon',
-    'chardev=charmonitor,id=monitor,mode=control',
-  ];
 }
 
 export function startBareQemu(extra: string[] = []): BareQemu {

@@ -1,25 +1,13 @@
 // QmpClient against a real QEMU 7.2 (-machine none -S).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { QmpClient, QmpCommandError, type QmpEvent } from '../../src/qemu/monitor/qmp.js';
+import { QmpClient, QmpCommandError } from '../../src/qemu/monitor/qmp.js';
 import { ErrorCode, ErrorDomain, VirError } from '../../src/util/errors.js';
+import { nextEvent } from '../process/fixture.js';
 import { type BareQemu, median, startBareQemu } from './fixture.js';
 
-function nextEvent(c: QmpClient, name: string, timeoutMs = 5000): Promise<QmpEvent> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      c.off('event', on);
-      reject(new Error(`no ${name} event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const on = (e: QmpEvent) => {
-      if (e.event !== name) return;
-      clearTimeout(t);
-      c.off('event', on);
-      resolve(e);
-    };
-    c.on('event', on);
-  });
-}
+/** How long the tests here wait for a QMP event. */
+const EVENT_MS = 5000;
 
 function nextClose(c: QmpClient): Promise<VirError> {
   return new Promise((resolve) => c.once('close', resolve));
@@ -47,14 +35,14 @@ describe('QmpClient on a real QEMU', () => {
 
   it('runs query-status, cont and stop with STOP/RESUME events', async () => {
     assert.deepEqual(await c.execute('query-status'), { status: 'prelaunch', singlestep: false, running: false });
-    const resumed = nextEvent(c, 'RESUME');
+    const resumed = nextEvent(c, 'RESUME', EVENT_MS);
     assert.deepEqual(await c.execute('cont'), {});
     const ev = await resumed;
     assert.deepEqual(ev.data, {});
     assert.ok(ev.timestamp.seconds > 1_600_000_000, 'timestamp seconds');
     assert.ok(ev.timestamp.microseconds >= 0 && ev.timestamp.microseconds < 1_000_000);
     assert.equal((await c.execute<{ status: string }>('query-status')).status, 'running');
-    const stopped = nextEvent(c, 'STOP');
+    const stopped = nextEvent(c, 'STOP', EVENT_MS);
     await c.execute('stop');
     await stopped;
     const st = await c.execute<{ status: string; running: boolean }>('query-status');
@@ -285,7 +273,7 @@ describe('QmpClient connection life cycle', () => {
       const b = await QmpClient.connect(q.sock, { retryUntilMs: 2000 });
       console.log(`# reconnect (second client) → negotiated: ${(performance.now() - t0).toFixed(1)} ms`);
       assert.equal((await b.execute<{ status: string }>('query-status')).status, 'running');
-      const stopped = nextEvent(b, 'STOP');
+      const stopped = nextEvent(b, 'STOP', EVENT_MS);
       await b.execute('stop');
       await stopped;
       b.close();
