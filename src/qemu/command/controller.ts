@@ -1,10 +1,10 @@
 // Controllers (qemuBuildControllersCommandLine): PCI (by index), USB, SCSI, IDE, SATA, FDC,
 // virtio-serial, CCID — builtin controllers of the machine type get no -device.
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
-import { isQ35 } from '../domain/machine.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
-import { addressProps, acpiIndexProps } from './address.js';
-import { type BuildCtx, type JsonProps, add, addDevice } from './util.js';
+import { isQ35 } from '../domain/machine.js';
+import { acpiIndexProps, addressProps } from './address.js';
+import { add, addDevice, type BuildCtx, type JsonProps } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 const ORDER = ['pci', 'usb', 'scsi', 'ide', 'sata', 'fdc', 'virtio-serial', 'ccid', 'isa'];

@@ -1,16 +1,17 @@
 // Small device families kept in the generic device model: IOMMU (intel-iommu / virtio-iommu), panic
 // notifiers (pvpanic / pvpanic-pci / hv-crash), vsock (vhost-vsock), shared memory (ivshmem),
 // vmcoreinfo and launch security (sev-guest). Builders follow qemu_command.c's property order.
-import { child } from '../../util/xml.js';
-import { parseVirtioOptions, parseUInt, textContent } from '../../conf/domain/common.js';
+
+import { parseUInt, parseVirtioOptions, textContent } from '../../conf/domain/common.js';
+import { emptyChrSource, parseChrSource } from '../../conf/domain/devices/chardev.js';
 import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { hasFeature } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
+import { child } from '../../util/xml.js';
 import { addressProps } from './address.js';
 import { chardevArg } from './chardev.js';
-import { emptyChrSource, parseChrSource } from '../../conf/domain/devices/chardev.js';
-import { type BuildCtx, type JsonProps, add, addDevice, json } from './util.js';
+import { add, addDevice, type BuildCtx, type JsonProps, json } from './util.js';
 import { virtioDriver, virtioOptionProps } from './virtio.js';
 
 /** An attribute of a generic device, including ones added by post-parse. */

@@ -9,8 +9,8 @@
 // default chassis/port numbers.
 import type { DeviceAddress, DeviceInfo, PciAddress } from '../../conf/domain/common.js';
 import { type ControllerDef, insertController } from '../../conf/domain/devices/controller.js';
-import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import { fsView } from '../../conf/domain/devices/filesystem.js';
+import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';

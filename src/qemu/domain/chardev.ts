@@ -6,8 +6,8 @@ import type { ChrSource } from '../../conf/domain/devices/chardev.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
 import type { Host } from '../command/host.js';
-import type { QemuDriverConfig } from '../config.js';
 import { shortName } from '../command/util.js';
+import type { QemuDriverConfig } from '../config.js';
 
 /** Whether a chardev source uses TLS: its own tls='yes|no', else qemu.conf chardev_tls. */
 export function chardevHasTls(src: ChrSource, cfg: QemuDriverConfig): boolean {

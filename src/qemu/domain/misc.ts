@@ -1,10 +1,11 @@
 // QEMU post-parse defaults and define-time validation of the small generic device families:
 // IOMMU (qemuValidateDomainDeviceDefIOMMU, virDomainIOMMUDefValidate, split I/O APIC default),
 // panic notifiers, vsock and shared memory.
-import { child } from '../../util/xml.js';
+
 import type { GenericDevice } from '../../conf/domain/devices/generic.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorCode, ErrorDomain, virError } from '../../util/errors.js';
+import { child } from '../../util/xml.js';
 import type { QemuCaps } from '../caps/types.js';
 import { devAttr, iommuDriver, shmemSize } from '../command/misc.js';
 import { isQ35 } from './machine.js';

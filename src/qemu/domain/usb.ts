@@ -4,8 +4,8 @@
 // free port (depth first through hubs), giving addresses like port='1' or port='1.2'.
 import type { DeviceInfo } from '../../conf/domain/common.js';
 import type { ControllerDef } from '../../conf/domain/devices/controller.js';
-import type { DomainDef } from '../../conf/domain/types.js';
 import type { GenericDevice } from '../../conf/domain/devices/generic.js';
+import type { DomainDef } from '../../conf/domain/types.js';
 import type { XmlElement } from '../../util/xml.js';
 
 interface Hub {

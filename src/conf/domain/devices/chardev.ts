@@ -1,19 +1,20 @@
 // Character devices: <serial>, <parallel>, <console>, <channel> (virDomainChrDef) and the shared
 // chardev source (virDomainChrSourceDef) also used by RNG egd backends, smartcards, redirdevs, vhost-user.
-import { type OutElement, type XmlElement, attr, child, children, el } from '../../../util/xml.js';
+
+import { ErrorCode, ErrorDomain, virError } from '../../../util/errors.js';
+import { attr, child, children, el, type OutElement, type XmlElement } from '../../../util/xml.js';
 import {
   type DeviceInfo,
-  type FormatCtx,
-  type ParseCtx,
   enumAttr,
+  type FormatCtx,
   formatDeviceInfo,
+  type ParseCtx,
   parseDeviceInfo,
   uintAttr,
   unsupported,
   verbatim,
   xmlErr,
 } from '../common.js';
-import { ErrorCode, ErrorDomain, virError } from '../../../util/errors.js';
 
 export const CHR_SOURCE_TYPES = [
   'null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus',

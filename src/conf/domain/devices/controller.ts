@@ -1,17 +1,17 @@
 // <controller>: virDomainControllerDef — IDE/SATA/SCSI/USB/virtio-serial/PCI/… controllers.
-import { type AttrList, type OutElement, type XmlElement, attr, child, el } from '../../../util/xml.js';
+import { type AttrList, attr, child, el, type OutElement, type XmlElement } from '../../../util/xml.js';
 import {
   type DeviceInfo,
-  type FormatCtx,
-  type ParseCtx,
-  type VirtioOptions,
   enumAttr,
+  type FormatCtx,
   formatDeviceInfo,
+  type ParseCtx,
   parseDeviceInfo,
   parseVirtioOptions,
   scaledToKiB,
   textContent,
   uintAttr,
+  type VirtioOptions,
   virtioOptionAttrs,
   xmlErr,
 } from '../common.js';
