@@ -67,32 +67,9 @@ export function runVirsh(args: readonly string[], input = ''): Promise<CliResult
   });
 }
 
-/** tsvirt without LIBVIRT_DEFAULT_URI leaking in from the environment. */
+/** tsvirt (the snapshot) without LIBVIRT_DEFAULT_URI leaking in from the environment. */
 export function tsvirt(args: readonly string[], input?: string, timeoutMs = 60_000): Promise<CliResult> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const env = cliEnv({ LIBVIRT_DEFAULT_URI: undefined, VIRSH_DEFAULT_CONNECT_URI: undefined });
-    const child = spawn(process.execPath, [TSVIRT_BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, ms: performance.now() - t0 });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
+  return runCli(args, { bin: TSVIRT_BIN, input, timeoutMs, env: { LIBVIRT_DEFAULT_URI: undefined, VIRSH_DEFAULT_CONNECT_URI: undefined } });
 }
 
 /** The observable outcome of a CLI run, for byte-for-byte comparisons. */

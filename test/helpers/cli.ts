@@ -22,6 +22,8 @@ export interface RunCliOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   signal?: AbortSignal;
+  /** The tsvirt script to run; default bin/tsvirt of this tree. */
+  bin?: string;
 }
 
 export interface CliResult {
@@ -34,11 +36,11 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs `node bin/tsvirt ...args` and collects its output. Never throws for a non-zero exit. */
+/** Runs `node bin/tsvirt ...args` (or opts.bin) and collects its output. Never throws for a non-zero exit. */
 export function runCli(args: readonly string[], opts: RunCliOptions = {}): Promise<CliResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? CLI_PATH, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: cliEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
