@@ -141,6 +141,13 @@ function hexAttr(e: XmlElement, name: string): number {
   return n;
 }
 
+/** Every image of a disk's chain, top first. */
+export function chainOf(src: StorageSource): StorageSource[] {
+  const out: StorageSource[] = [];
+  for (let s: StorageSource | null | undefined = src; s; s = s.backingStore) out.push(s);
+  return out;
+}
+
 export function emptySource(type: StorageType = 'file'): StorageSource {
   return { type, hosts: [], slices: [], extra: [] };
 }

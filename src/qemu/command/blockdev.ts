@@ -2,9 +2,8 @@
 // qemuBlockStorageSourceGetFormatProps) and the objects a source depends on (secrets, TLS
 // credentials, persistent-reservation managers), emitted per image of a chain, bottom up.
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
-import type { SourceSecret, StorageSource } from '../../conf/domain/storage.js';
+import { chainOf, type SourceSecret, type StorageSource } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
-import { chainOf } from '../domain/prepare.js';
 import { add, type BuildCtx, type JsonProps, type JsonValue, json } from './util.js';
 
 /** qemuDomainDiskCachemodeFlags: [write-back, direct, no-flush] of a cache mode. */

@@ -2,22 +2,16 @@
 // (qemuValidateDomainDeviceDefDisk, qemuDomainValidateStorageSource and the generic
 // virDomainDiskDefValidateSourceChain checks the corpus exercises).
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
-import type { StorageSource } from '../../conf/domain/storage.js';
+import { chainOf, type StorageSource } from '../../conf/domain/storage.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { configUnsupported, ErrorDomain, internalError } from '../../util/errors.js';
 import type { QemuCaps } from '../caps/types.js';
-
-function chain(src: StorageSource): StorageSource[] {
-  const out: StorageSource[] = [];
-  for (let s: StorageSource | null | undefined = src; s; s = s.backingStore) out.push(s);
-  return out;
-}
 
 /** qemuDomainDeviceDiskDefPostParse */
 export function qemuDiskPostParse(disk: DiskDef): void {
   disk.driver.name ??= 'qemu';
   if (disk.src.format === undefined && disk.src.type !== 'volume') disk.src.format = 'raw';
-  for (const s of chain(disk.src)) {
+  for (const s of chainOf(disk.src)) {
     if (s.encryption && !s.encryption.engine) s.encryption.engine = 'qemu';
   }
 }
@@ -206,7 +200,7 @@ export function qemuValidateDisks(def: DomainDef, caps: QemuCaps): void {
       throw configUnsupported(`unsupported driver name '${d.driver.name}' for disk '${d.dst}'`);
     }
     if (d.src.type === 'vhostuser' && !caps.flags.has('vhost-user-blk')) throw configUnsupported('vhostuser disk is not supported with this QEMU binary');
-    for (const s of chain(d.src)) {
+    for (const s of chainOf(d.src)) {
       validateSourceAuth(s);
       validateStorageSource(s, caps);
       validateEncryption(d, s, caps);

@@ -15,7 +15,7 @@ import { prepareDiskStorage } from './storage.js';
 import { prepareFirmware } from './firmware.js';
 import { prepareChardevs } from './chardev.js';
 import { assignUsbAddresses } from './usb.js';
-import type { StorageSource } from '../../conf/domain/storage.js';
+import { chainOf } from '../../conf/domain/storage.js';
 import { configUnsupported, ErrorDomain } from '../../util/errors.js';
 
 export interface PrepareOptions {
@@ -28,16 +28,6 @@ export interface PrepareOptions {
   pretend?: boolean;
 }
 
-/** Every image of a disk's chain, top first. */
-export function chainOf(src: StorageSource): StorageSource[] {
-  const out: StorageSource[] = [];
-  let cur: StorageSource | null | undefined = src;
-  while (cur) {
-    out.push(cur);
-    cur = cur.backingStore;
-  }
-  return out;
-}
 
 /** qemuDomainPrepareDiskSource / node-name assignment: disks last to first, chain top first. */
 export function assignNodeNames(def: DomainDef): void {

@@ -4,23 +4,13 @@
 // managers, host CD-ROM detection. Host facts come from the Host seam.
 import { createCipheriv } from 'node:crypto';
 import type { DiskDef } from '../../conf/domain/devices/disk.js';
-import type { SourceSecret, StorageSource } from '../../conf/domain/storage.js';
+import { chainOf, type SourceSecret, type StorageSource } from '../../conf/domain/storage.js';
 import type { DomainDef } from '../../conf/domain/types.js';
 import { ErrorDomain, internalError, operationInvalid } from '../../util/errors.js';
 import type { Host } from '../command/host.js';
 import { shortName } from '../command/util.js';
 import type { QemuDriverConfig } from '../config.js';
 
-/** Every image of a disk's chain, top first. */
-function chain(src: StorageSource): StorageSource[] {
-  const out: StorageSource[] = [];
-  let cur: StorageSource | null | undefined = src;
-  while (cur) {
-    out.push(cur);
-    cur = cur.backingStore;
-  }
-  return out;
-}
 
 /** virDomainDiskTranslateSourcePool: a pool volume becomes the file/block/dir/network source it names. */
 export function translateVolume(disk: DiskDef, host: Host): void {
@@ -52,7 +42,7 @@ export function assignDiskNodeNames(def: DomainDef): void {
     const d = disks[i];
     // vhost-user disks have no block nodes; SD cards use a legacy -drive (qemuDiskBusIsSD)
     if (d.src.type === 'vhostuser' || d.bus === 'sd') continue;
-    for (const s of chain(d.src)) {
+    for (const s of chainOf(d.src)) {
       n++;
       s.index ??= n;
       s.nodeStorage = `libvirt-${n}-storage`;
@@ -151,14 +141,14 @@ export function prepareDiskStorage(def: DomainDef, host: Host, cfg: QemuDriverCo
     if ((!d.driver.cache || d.driver.cache === 'default') && d.src.shared && !d.src.readonly) d.driver.cache = 'none';
   }
   assignDiskNodeNames(def);
-  const needSecrets = disks.some((d) => chain(d.src).some((s) => s.auth || s.encryption?.secrets.length || s.extra.some((e) => e.local === 'cookies')));
-  const needTls = disks.some((d) => chain(d.src).some((s) => s.protocol === 'nbd' || s.protocol === 'vxhs'));
+  const needSecrets = disks.some((d) => chainOf(d.src).some((s) => s.auth || s.encryption?.secrets.length || s.extra.some((e) => e.local === 'cookies')));
+  const needTls = disks.some((d) => chainOf(d.src).some((s) => s.protocol === 'nbd' || s.protocol === 'vxhs'));
   const sc: SecretCtx = { host, masterKey: needSecrets || needTls ? (host.masterKey?.() ?? host.randomBytes(32)) : new Uint8Array(32) };
   const libDir = `${cfg.libDir}/domain-${shortName(def)}`;
   let fdset = 0;
   for (let i = disks.length - 1; i >= 0; i--) {
     const d = disks[i];
-    for (const s of chain(d.src)) {
+    for (const s of chainOf(d.src)) {
       // qemuDomainPrepareStorageSourceFDs: the fds of the group become one fdset
       if (s.fdgroup && (s.type === 'file' || s.type === 'block')) {
         const fds = host.fdGroups[s.fdgroup];
