@@ -4,7 +4,7 @@
 // whose module loads are recorded by a loader hook.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -154,6 +154,23 @@ describe('embedded open loads heavy parts lazily', { timeout: 180_000 }, () => {
     const again = await runChild(root.path, root.uri, ['version']);
     assert.equal(again.out.version, first.out.version);
     assert.equal(capsXML(again.out).length, 1);
+  });
+
+  test('a quiet config dir: names from the index without a stat per file; an in-place edit shows when parsed', async () => {
+    const dir = join(root.path, 'etc/qemu');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(dir, past, past);
+    await runChild(root.path, root.uri); // records a trusted stamp of the quiet directory
+    const idx = JSON.parse(readFileSync(join(root.path, 'cache/qemu/domain-index.json'), 'utf8')) as {
+      builds: Array<{ dir: { mtimeMs: number } | null }>;
+    };
+    assert.equal(idx.builds[0].dir?.mtimeMs, statSync(dir).mtimeMs);
+    // Edited in place (tsvirt itself always replaces configs by rename, which changes the directory).
+    const lz2 = join(dir, 'lz2.xml');
+    writeFileSync(lz2, readFileSync(lz2, 'utf8').replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>70000</memory>"));
+    const r = await runChild(root.path, root.uri, ['info:lz2']);
+    assert.deepEqual(r.out.names, ['lz1', 'lz2', 'lz3']);
+    assert.equal(r.out['info:lz2'], 70000);
   });
 
   test('the index is a cache: a config changed, broken, added or removed behind its back is read again', async () => {

@@ -3,6 +3,10 @@
 // It is only a cache: each entry is used only while its file has the same inode, size, mtime and
 // ctime, and only by the build that wrote it; anything else is parsed again and the cache rewritten
 // (atomically, in cacheDir/domain-index.json). Definitions listed from it are parsed on first use.
+// When configDir itself is unchanged since a scan (and was quiet for a while before it) and holds the
+// same file names, the per-file stats are skipped: tsvirt replaces configs by rename, which changes
+// the directory; a file edited in place behind the driver's back is then seen when its definition is
+// parsed, as libvirtd sees such edits only at its next start.
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -26,11 +30,40 @@ export interface IndexEntry extends ConfigIdentity {
   uuid: string | null;
 }
 
-interface IndexFile {
-  version: 1;
+/** configDir's own stat when the index was built, and when the scan started (ms since the epoch). */
+export interface DirStamp {
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  scannedAt: number;
+}
+
+interface BuildIndex {
   build: string;
+  dir: DirStamp | null;
   entries: IndexEntry[];
 }
+
+interface IndexFile {
+  version: 2;
+  /** Most recent first; two builds are kept (the bundled CLI and the library modules differ). */
+  builds: BuildIndex[];
+}
+
+export interface LoadedIndex {
+  entries: Map<string, IndexEntry>;
+  dir: DirStamp | null;
+  /** Other builds' indexes, kept when this one is written. */
+  others: BuildIndex[];
+}
+
+/**
+ * A directory stamp is trusted only when the directory had not changed for a while before the scan
+ * that recorded it (file times are coarse: a change in the same tick as the scan would not show).
+ */
+const RACY_MS = 2000;
+export const stampTrusted = (d: DirStamp) => d.mtimeMs < d.scannedAt - RACY_MS;
+export const sameDir = (a: DirStamp, b: Omit<DirStamp, 'scannedAt'>) => a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 export const indexPath = (dirs: QemuDirs) => join(dirs.cacheDir, 'domain-index.json');
 
@@ -53,21 +86,29 @@ export async function currentBuild(): Promise<string> {
   return buildId;
 }
 
-export async function readIndex(dirs: QemuDirs, build: string): Promise<Map<string, IndexEntry>> {
-  const out = new Map<string, IndexEntry>();
+export async function readIndex(dirs: QemuDirs, build: string): Promise<LoadedIndex> {
+  const out: LoadedIndex = { entries: new Map(), dir: null, others: [] };
   let j: IndexFile;
   try {
     j = JSON.parse(await readFile(indexPath(dirs), 'utf8')) as IndexFile;
   } catch {
     return out;
   }
-  if (j?.version !== 1 || j.build !== build || !Array.isArray(j.entries)) return out;
-  for (const e of j.entries) if (e && typeof e.file === 'string') out.set(e.file, e);
+  if (j?.version !== 2 || !Array.isArray(j.builds)) return out;
+  for (const b of j.builds) {
+    if (!b || !Array.isArray(b.entries)) continue;
+    if (b.build !== build) {
+      out.others.push(b);
+      continue;
+    }
+    out.dir = b.dir ?? null;
+    for (const e of b.entries) if (e && typeof e.file === 'string') out.entries.set(e.file, e);
+  }
   return out;
 }
 
-export async function writeIndex(dirs: QemuDirs, build: string, entries: IndexEntry[]): Promise<void> {
-  const body: IndexFile = { version: 1, build, entries };
+export async function writeIndex(dirs: QemuDirs, build: string, dir: DirStamp | null, entries: IndexEntry[], others: BuildIndex[]): Promise<void> {
+  const body: IndexFile = { version: 2, builds: [{ build, dir, entries }, ...others.slice(0, 1)] };
   // A cache: losing it in a crash costs one full parse, so no fsync.
   await writeFileAtomic(indexPath(dirs), JSON.stringify(body), { mode: 0o600, mkdirs: true, noSync: true });
 }

@@ -14,7 +14,7 @@ import { ErrorCode, ErrorDomain, fromSystemError, virError } from '../../util/er
 import type { QemuCaps } from '../caps/types.js';
 import { configFromConf, defaultConfig, type QemuDriverConfig } from '../config.js';
 import { type DriverMode, type QemuDirs, qemuDirs } from '../dirs.js';
-import { currentBuild, identities, type IndexEntry, readIndex, sameIdentity, writeIndex } from './configindex.js';
+import { currentBuild, type DirStamp, identities, type IndexEntry, readIndex, sameDir, sameIdentity, stampTrusted, writeIndex } from './configindex.js';
 import { DomainList, DomainObj } from './domobj.js';
 import { EventBus } from './events.js';
 import { confNow, loadConf, loadQemuDomain, loadStatus } from './lazy.js';
@@ -260,35 +260,43 @@ export class QemuDriverState {
     ]);
     this.nextId = nextId;
     const build = files.length ? await currentBuild() : '';
-    const [index, ids] = files.length
-      ? await Promise.all([readIndex(this.dirs, build), identities(this.dirs.configDir, files)])
-      : [new Map<string, IndexEntry>(), []];
-    const entries: IndexEntry[] = [];
-    let changed = index.size !== files.length;
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i];
-      const id = ids[i];
-      if (!id) {
+    const scannedAt = Date.now();
+    const [index, dirStat] = files.length
+      ? await Promise.all([readIndex(this.dirs, build), stat(this.dirs.configDir).catch(() => null)])
+      : [{ entries: new Map<string, IndexEntry>(), dir: null, others: [] }, null];
+    const dir: DirStamp | null = dirStat ? { ino: dirStat.ino, mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, scannedAt } : null;
+    const quiet = !!(dir && index.dir && sameDir(index.dir, dir) && stampTrusted(index.dir));
+    let entries: IndexEntry[] = [];
+    let changed = index.entries.size !== files.length;
+    if (quiet && !changed && files.every((f) => index.entries.has(f))) {
+      entries = files.map((f) => index.entries.get(f)!);
+    } else {
+      const ids = await identities(this.dirs.configDir, files);
+      for (let i = 0; i < files.length; i++) {
+        const file = files[i];
+        const id = ids[i];
+        if (!id) {
+          changed = true;
+          continue;
+        }
+        const known = index.entries.get(file);
+        if (known && sameIdentity(known, id)) {
+          entries.push(known);
+          continue;
+        }
         changed = true;
-        continue;
+        const conf = await loadConf();
+        let name: string | null = null;
+        let uuid: string | null = null;
+        try {
+          const def = conf.parseDomainXML(readFileSync(join(this.dirs.configDir, file), 'utf8'), {});
+          name = def.name;
+          uuid = def.uuid;
+        } catch {
+          /* libvirt logs and skips configs it cannot parse */
+        }
+        entries.push({ file, ...id, name, uuid });
       }
-      const known = index.get(file);
-      if (known && sameIdentity(known, id)) {
-        entries.push(known);
-        continue;
-      }
-      changed = true;
-      const conf = await loadConf();
-      let name: string | null = null;
-      let uuid: string | null = null;
-      try {
-        const def = conf.parseDomainXML(readFileSync(join(this.dirs.configDir, file), 'utf8'), {});
-        name = def.name;
-        uuid = def.uuid;
-      } catch {
-        /* libvirt logs and skips configs it cannot parse */
-      }
-      entries.push({ file, ...id, name, uuid });
     }
     for (const e of entries) {
       if (e.name === null || e.uuid === null) continue;
@@ -301,7 +309,10 @@ export class QemuDriverState {
       obj.autostart = autostart.has(name);
       this.domains.add(obj);
     }
-    if (changed) await writeIndex(this.dirs, build, entries).catch(() => {});
+    // Rewritten when an entry changed, or when this scan can give the next one a trusted stamp.
+    if (files.length && (changed || (!quiet && dir && stampTrusted(dir)))) {
+      await writeIndex(this.dirs, build, dir, entries, index.others).catch(() => {});
+    }
 
     const running: DomainObj[] = [];
     const statusNames = stateFiles.filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
