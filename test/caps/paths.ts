@@ -1,9 +1,7 @@
-// Where the shared conformance corpus lives (../shared/conformance next to the repository).
+// Where the capabilities data of the shared conformance corpus lives.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 
-/** Repository root (tests run from dist/test/caps). */
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-export const CONFORMANCE = process.env.TSVIRT_CONFORMANCE ?? join(REPO, '../shared/conformance');
+export const CONFORMANCE = CONFORMANCE_DIR;
 export const CAPS_DIR = join(CONFORMANCE, 'qemucapabilitiesdata');
 export const DOMCAPS_DIR = join(CONFORMANCE, 'domaincapsdata');

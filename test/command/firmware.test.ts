@@ -2,7 +2,7 @@
 // own: descriptor discovery (priority, masking, order), autoselection choices, the NVRAM path of
 // read-only pflash loaders, 9p/virtiofs options, USB/PCI host device properties, swtpm versions.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,18 +14,9 @@ import { firmwareSearchDirs, loadFirmwareDescriptors } from '../../src/qemu/doma
 import { qemuPostParse } from '../../src/qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../../src/qemu/domain/prepare.js';
 import { qemuValidate } from '../../src/qemu/domain/validate.js';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 
-/** ../shared/conformance next to the repository (found from wherever the compiled test lives). */
-function findCorpus(): string {
-  let dir = new URL('.', import.meta.url).pathname;
-  for (let i = 0; i < 8; i++) {
-    const c = join(dir, 'shared', 'conformance');
-    if (existsSync(join(c, 'cases.tsv'))) return c;
-    dir = join(dir, '..');
-  }
-  throw new Error('conformance corpus not found');
-}
-const corpus = findCorpus();
+const corpus = CONFORMANCE_DIR;
 const caps = stripMachineAliases(loadCapsCache(readFileSync(join(corpus, 'qemucapabilitiesdata', 'caps_8.0.0.x86_64.xml'), 'utf8')));
 const nvramDir = testConfig().nvramDir;
 

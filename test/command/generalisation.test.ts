@@ -3,7 +3,7 @@
 // validation, device='lun' sources, SCSI host device drive addresses, virt types, SD cards,
 // fd sets of a backing chain, vDPA and passt interfaces, -compat, namespace and filesystem formatting.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatDomainXML, parseDomainXML } from '../../src/conf/domain/index.js';
@@ -13,17 +13,9 @@ import { buildCommandLine } from '../../src/qemu/command/index.js';
 import { qemuPostParse } from '../../src/qemu/domain/postparse.js';
 import { prepareDomainForStart } from '../../src/qemu/domain/prepare.js';
 import { qemuValidate } from '../../src/qemu/domain/validate.js';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 
-function findCorpus(): string {
-  let dir = new URL('.', import.meta.url).pathname;
-  for (let i = 0; i < 8; i++) {
-    const c = join(dir, 'shared', 'conformance');
-    if (existsSync(join(c, 'cases.tsv'))) return c;
-    dir = join(dir, '..');
-  }
-  throw new Error('conformance corpus not found');
-}
-const corpus = findCorpus();
+const corpus = CONFORMANCE_DIR;
 const caps = stripMachineAliases(loadCapsCache(readFileSync(join(corpus, 'qemucapabilitiesdata', 'caps_8.0.0.x86_64.xml'), 'utf8')));
 
 const PC = "<os><type arch='x86_64' machine='pc'>hvm</type></os>";

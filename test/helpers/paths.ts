@@ -23,3 +23,6 @@ function findRepoRoot(start: string): string {
 
 /** Absolute path of the repository root (no trailing slash). */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** The shared conformance corpus: ../shared/conformance next to the repository, or $TSVIRT_CONFORMANCE. */
+export const CONFORMANCE_DIR = process.env.TSVIRT_CONFORMANCE ?? join(REPO_ROOT, '../shared/conformance');

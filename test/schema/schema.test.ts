@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadDomainSchema, schemaDir, validateDomainSchema } from '../../src/conf/schema.js';
 import { ErrorCode, ErrorDomain, VirError } from '../../src/util/errors.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { CONFORMANCE_DIR as CONFORMANCE, REPO_ROOT } from '../helpers/paths.js';
 import { INVALID, SCHEMA_VALID } from './cases.js';
 
-const CONFORMANCE = process.env.TSVIRT_CONFORMANCE ?? join(REPO_ROOT, '../shared/conformance');
 const CASES = join(CONFORMANCE, 'cases.tsv');
 
 /** Input XML of every case whose expected outcome is `args` (libvirt defines and runs them). */
