@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { type Connection, connect } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
 import { DomainState, ShutoffReason } from '../../src/driver/constants.js';
+import { type Connection, connect } from '../../src/index.js';
 import { ensureGuest, GUEST_BOOT_TIMEOUT_MS, guestDomainXML, makeTempRoot, type TempRoot, waitFor } from '../helpers/guest.js';
 
 const SRC_INDEX = fileURLToPath(new URL('../../src/index.js', import.meta.url));

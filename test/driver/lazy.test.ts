@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { connect } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
 import { ShutoffReason } from '../../src/driver/constants.js';
+import { connect } from '../../src/index.js';
 import { guestDomainXML, makeTempRoot, type TempRoot } from '../helpers/guest.js';
 
 const SRC_INDEX = fileURLToPath(new URL('../../src/index.js', import.meta.url));

@@ -5,8 +5,8 @@
 // must not happen is more reboot events than RESETs (a second delivery path or subscription).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Connection, connect } from '../../src/index.js';
 import type { DomainEvent, QemuMonitorEvent } from '../../src/driver/api.js';
+import { type Connection, connect } from '../../src/index.js';
 import { ensureGuest, GUEST_BOOT_TIMEOUT_MS, guestDomainXML, makeTempRoot, type TempRoot, waitFor } from '../helpers/guest.js';
 
 async function collect<T>(sub: AsyncIterable<T>, into: T[]): Promise<void> {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { spawnQemu } from '../../src/qemu/process/index.js';
-import { BASE_ENV, QEMU, bareArgs, makePaths } from './fixture.js';
+import { BASE_ENV, bareArgs, makePaths, QEMU } from './fixture.js';
 
 describe('spawnQemu logCommand', () => {
   it('a wrapper that execs QEMU: the header shows QEMU, the wrapper runs', async () => {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import type { DomainEvent } from '../../src/driver/api.js';
 import { DomainState, LifecycleEvent } from '../../src/driver/constants.js';
-import { type RemoteDriver, RemoteEventSubscription, openRemoteDriver } from '../../src/rpc/client/index.js';
+import { openRemoteDriver, type RemoteDriver, RemoteEventSubscription } from '../../src/rpc/client/index.js';
 import { VirError } from '../../src/util/errors.js';
 import { demoDomainXML, waitFor } from './fixtures.js';
 import { type Libvirtd, startLibvirtd } from './libvirtd.js';

@@ -5,13 +5,13 @@
 import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { release, version as osVersion } from 'node:os';
+import { version as osVersion, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSignature, microcodeVersion, readCpuInfo } from '../../host/cpuinfo.js';
 import { hvfSupported, kvmSupportsNesting, kvmUsable } from '../../host/kvm.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { ErrorCode, ErrorDomain, VirError, describeErrno } from '../../util/errors.js';
+import { describeErrno, ErrorCode, ErrorDomain, VirError } from '../../util/errors.js';
 import { copyCaps, formatCapsCache, loadCapsCache } from './cache.js';
 import { needsTcgProbe, newCapsFor, probeMain, probeTcg } from './probe.js';
 import { type ProbeProcessOptions, withProbeProcess } from './spawn.js';

@@ -34,8 +34,8 @@ import {
   SuspendedDetail,
   UndefinedDetail,
 } from '../../driver/constants.js';
-import { ErrorCode, ErrorDomain, invalidArg, operationInvalid, VirError, virError } from '../../util/errors.js';
 import type { PreflightProblem } from '../../security/index.js';
+import { ErrorCode, ErrorDomain, invalidArg, operationInvalid, VirError, virError } from '../../util/errors.js';
 import type { DriverMode } from '../dirs.js';
 import { domainLibDir } from '../dirs.js';
 import { type DomainObj, DomainObj as DomainObjClass, matchesListFlags, noDomainByID, noDomainByName, noDomainByUUID, notRunning } from './domobj.js';

@@ -31,9 +31,9 @@ import { initGraphicsPasswords } from './graphics-live.js';
 import { createHost, type RealHost } from './host.js';
 import { type Isolation, launchArgv, prepareIsolation, reattachIsolation, setLiveSeclabels } from './isolation.js';
 import * as persist from './persist.js';
-import { readStatusFile, writeStatus } from './status.js';
 import { newRunState, type RunState, type StopCause } from './runstate.js';
 import { type QemuDriverState, releaseIsolationOf } from './state.js';
+import { readStatusFile, writeStatus } from './status.js';
 
 /** What the QEMU process objects of attached domains are, per RunState. */
 const procs = new WeakMap<RunState, QemuProcess>();

@@ -14,7 +14,7 @@ import { ErrorCode, ErrorDomain, fromSystemError, virError } from '../../util/er
 import type { QemuCaps } from '../caps/types.js';
 import { configFromConf, defaultConfig, type QemuDriverConfig } from '../config.js';
 import { type DriverMode, type QemuDirs, qemuDirs } from '../dirs.js';
-import { currentBuild, type DirStamp, identities, type IndexEntry, readIndex, sameDir, sameIdentity, stampTrusted, writeIndex } from './configindex.js';
+import { currentBuild, type DirStamp, type IndexEntry, identities, readIndex, sameDir, sameIdentity, stampTrusted, writeIndex } from './configindex.js';
 import { DomainList, DomainObj } from './domobj.js';
 import { EventBus } from './events.js';
 import { confNow, loadConf, loadQemuDomain, loadStatus } from './lazy.js';

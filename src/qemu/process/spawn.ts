@@ -1,10 +1,10 @@
 // Spawning QEMU and reconnecting to one started earlier (by another CLI process or daemon).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { describeErrno, ErrorCode, ErrorDomain, VirError, virError } from '../../util/errors.js';
 import { QmpClient, type QmpConnectOptions } from '../monitor/qmp.js';
-import { ErrorCode, ErrorDomain, VirError, describeErrno, virError } from '../../util/errors.js';
 import { formatLogHeader, readLogTail } from './log.js';
 import { procLiveness, procStartTime } from './proc.js';
 import { QemuProcess } from './qemu-process.js';

@@ -9,7 +9,7 @@ import { ErrorCode, VirError } from '../../util/errors.js';
 import { AsyncQueue } from '../async-queue.js';
 import { charsToString, domFromWire, domToWire, uuidToBytes } from '../domain-ref.js';
 import type {
-  QemuCalls, RemoteCalls, qemu_domain_monitor_event_msg, remote_domain_event_callback_lifecycle_msg,
+  QemuCalls, qemu_domain_monitor_event_msg, RemoteCalls, remote_domain_event_callback_lifecycle_msg,
   remote_domain_event_callback_reboot_msg,
 } from '../gen/types.js';
 import { QEMU, REMOTE } from '../protocol.js';

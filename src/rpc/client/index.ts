@@ -3,16 +3,16 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { ErrorCode, ErrorDomain, VirError, describeErrno, virError } from '../../util/errors.js';
+import { describeErrno, ErrorCode, ErrorDomain, VirError, virError } from '../../util/errors.js';
 import { REMOTE } from '../protocol.js';
 import { RpcClient } from './connection.js';
 import { RemoteDriver } from './driver.js';
-import { type RemoteTarget, parseRemoteURI } from './uri.js';
+import { parseRemoteURI, type RemoteTarget } from './uri.js';
 
-export { RemoteDriver, RemoteEventSubscription } from './driver.js';
 export { RpcClient } from './connection.js';
+export { RemoteDriver, RemoteEventSubscription } from './driver.js';
 export { ClientStream } from './stream.js';
-export { parseRemoteURI, defaultSocket, type RemoteTarget } from './uri.js';
+export { defaultSocket, parseRemoteURI, type RemoteTarget } from './uri.js';
 
 export interface RemoteOpenOptions {
   readonly?: boolean;
