@@ -77,37 +77,36 @@ export class TestQmp {
 
   /** Waits for an event with this name (including ones already received), or rejects on timeout/EOF. */
   waitEvent(name: string, timeoutMs = 60_000): Promise<QmpEvent> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const ev = this.events.find((e) => e.event === name);
-        if (ev) done(() => resolve(ev));
-        else if (this.closed) done(() => reject(new Error(`QMP closed before event ${name}`)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${name} event within ${timeoutMs} ms`))), timeoutMs);
-      const done = (f: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        f();
-      };
-      this.waiters.add(check);
-      check();
+    return this.waitUntil<QmpEvent>(timeoutMs, `no ${name} event within ${timeoutMs} ms`, (resolve, reject) => {
+      const ev = this.events.find((e) => e.event === name);
+      if (ev) resolve(ev);
+      else if (this.closed) reject(new Error(`QMP closed before event ${name}`));
     });
   }
 
   /** Resolves once the peer closed the connection (QEMU exited). */
   waitClosed(timeoutMs = 60_000): Promise<void> {
+    return this.waitUntil<void>(timeoutMs, `QMP still open after ${timeoutMs} ms`, (resolve) => {
+      if (this.closed) resolve();
+    });
+  }
+
+  /** Runs `check` now and after every message or EOF until it settles, or rejects with `timeoutMessage` after timeoutMs. */
+  private waitUntil<T>(timeoutMs: number, timeoutMessage: string, check: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.closed) done(resolve);
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`QMP still open after ${timeoutMs} ms`))), timeoutMs);
+      const poll = () =>
+        check(
+          (v) => done(() => resolve(v)),
+          (e) => done(() => reject(e)),
+        );
+      const timer = setTimeout(() => done(() => reject(new Error(timeoutMessage))), timeoutMs);
       const done = (f: () => void) => {
         clearTimeout(timer);
-        this.waiters.delete(check);
+        this.waiters.delete(poll);
         f();
       };
-      this.waiters.add(check);
-      check();
+      this.waiters.add(poll);
+      poll();
     });
   }
 
