@@ -13,7 +13,7 @@ import { benchStart } from './start.js';
 import { median, printRows, run, type Row } from './util.js';
 
 const N = Number(process.env.TSVIRT_BENCH_DOMAINS ?? 1000);
-const ROUNDS = Number(process.env.TSVIRT_BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.TSVIRT_BENCH_ROUNDS ?? 9);
 
 async function virshStartLatency(uri: string, xmlFile: string, rounds: number): Promise<number> {
   await run('virsh', ['-c', uri, 'define', xmlFile]);

@@ -18,7 +18,7 @@ export async function benchNative(root: string, libvirtUri: string | null, calls
   await conn.close();
   const cli: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const r = await run(process.execPath, ['bin/tsvirt', '-c', `qemu:///embed?root=${root}`, 'domxml-to-native', 'qemu-argv', file]);
+    const r = await run(process.execPath, ['bin/tsvirt', '-c', `qemu:///embed?root=${root}`, 'domxml-to-native', 'qemu-argv', '--xml', file]);
     if (r.code !== 0) throw new Error(`tsvirt domxml-to-native: ${r.stderr}`);
     cli.push(r.ms);
   }
@@ -27,7 +27,7 @@ export async function benchNative(root: string, libvirtUri: string | null, calls
     const py = Number((await python(PY_XML_TO_NATIVE, [libvirtUri, file, String(calls)])).trim());
     rows.push({ what: 'domxml-to-native per call (one client process)', tsvirt: perCall, reference: py, refName: 'libvirt' });
     const virsh: number[] = [];
-    for (let i = 0; i < 7; i++) virsh.push((await run('virsh', ['-c', libvirtUri, 'domxml-to-native', 'qemu-argv', file])).ms);
+    for (let i = 0; i < 7; i++) virsh.push((await run('virsh', ['-c', libvirtUri, 'domxml-to-native', 'qemu-argv', '--xml', file])).ms);
     rows.push({ what: 'domxml-to-native as a command (tsvirt vs virsh)', tsvirt: median(cli), reference: median(virsh), refName: 'libvirt' });
   } else {
     // libvirt 9.0's figure from ../shared/reference/baseline.md (5.4 ms per call in one client process).
