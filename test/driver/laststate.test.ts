@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DomainState, ShutoffReason } from '../../src/driver/constants.js';
-import { type Connection, connect } from '../../src/index.js';
-import { ensureGuest, GUEST_BOOT_TIMEOUT_MS, guestDomainXML, makeTempRoot, type TempRoot, waitFor } from '../helpers/guest.js';
+import { connect } from '../../src/index.js';
+import { GUEST_BOOT_TIMEOUT_MS, guestDomainXML, waitFor } from '../helpers/guest.js';
+import { embeddedRootFixture } from './fixture.js';
 
 const SRC_INDEX = fileURLToPath(new URL('../../src/index.js', import.meta.url));
 const CHILD = `
@@ -35,50 +36,38 @@ async function stateInNewProcess(uri: string, name: string): Promise<{ state: nu
 }
 
 describe('shut-off reason across embedded processes (TCG)', { timeout: 240_000 }, () => {
-  let root: TempRoot;
-  let conn: Connection;
-
-  before(async () => {
-    await ensureGuest();
-    root = await makeTempRoot();
-    conn = await connect(root.uri);
-  });
-  after(async () => {
-    for (const d of await conn.listAllDomains(1)) await d.destroy().catch(() => {});
-    await conn.close();
-    await root.remove();
-  });
+  const fx = embeddedRootFixture();
 
   test('destroyed, then shutdown by the guest: the next process reports the same reason', async () => {
-    const dom = await conn.defineXML(guestDomainXML({ name: 'ls1', serial: 'pty', poweroffAfter: 0 }));
-    const lastFile = join(root.path, 'run/qemu/ls1.laststate');
-    assert.deepEqual(await stateInNewProcess(root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.UNKNOWN });
+    const dom = await fx.conn.defineXML(guestDomainXML({ name: 'ls1', serial: 'pty', poweroffAfter: 0 }));
+    const lastFile = join(fx.root.path, 'run/qemu/ls1.laststate');
+    assert.deepEqual(await stateInNewProcess(fx.root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.UNKNOWN });
     await dom.create(1); // paused: the guest does not run, so it cannot power off first
     await dom.destroy();
     assert.deepEqual(await dom.getState(), { state: DomainState.SHUTOFF, reason: ShutoffReason.DESTROYED });
-    assert.deepEqual(await stateInNewProcess(root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.DESTROYED });
+    assert.deepEqual(await stateInNewProcess(fx.root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.DESTROYED });
 
     // The guest powers itself off once booted.
     await dom.create();
     await waitFor(async () => (await dom.getState()).state === DomainState.SHUTOFF, GUEST_BOOT_TIMEOUT_MS + 20_000);
     assert.deepEqual(await dom.getState(), { state: DomainState.SHUTOFF, reason: ShutoffReason.SHUTDOWN });
-    assert.deepEqual(await stateInNewProcess(root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.SHUTDOWN });
+    assert.deepEqual(await stateInNewProcess(fx.root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.SHUTDOWN });
     assert.ok(existsSync(lastFile));
 
     // Undefine forgets it: a new domain of the same name starts with no reason.
     await dom.undefine();
     assert.ok(!existsSync(lastFile));
-    await conn.defineXML(guestDomainXML({ name: 'ls1', serial: 'pty' }));
-    assert.deepEqual(await stateInNewProcess(root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.UNKNOWN });
+    await fx.conn.defineXML(guestDomainXML({ name: 'ls1', serial: 'pty' }));
+    assert.deepEqual(await stateInNewProcess(fx.root.uri, 'ls1'), { state: DomainState.SHUTOFF, reason: ShutoffReason.UNKNOWN });
   });
 
   test('a QEMU that died while no process watched it: crashed, for the process that found out and the ones after', async () => {
-    const dom = await conn.defineXML(guestDomainXML({ name: 'ls2', serial: 'pty' }));
+    const dom = await fx.conn.defineXML(guestDomainXML({ name: 'ls2', serial: 'pty' }));
     await dom.create(1);
-    const pid = Number(/pid='(\d+)'/.exec(readFileSync(join(root.path, 'run/qemu/ls2.xml'), 'utf8'))?.[1]);
+    const pid = Number(/pid='(\d+)'/.exec(readFileSync(join(fx.root.path, 'run/qemu/ls2.xml'), 'utf8'))?.[1]);
     assert.ok(pid > 0);
     // Stop watching it (as a CLI process exiting), then kill it behind the driver's back.
-    await conn.close();
+    await fx.conn.close();
     try {
       process.kill(pid, 'SIGKILL');
       await waitFor(() => {
@@ -88,13 +77,13 @@ describe('shut-off reason across embedded processes (TCG)', { timeout: 240_000 }
           return true;
         }
       }, 10_000);
-      const first = await stateInNewProcess(root.uri, 'ls2');
+      const first = await stateInNewProcess(fx.root.uri, 'ls2');
       assert.equal(first.state, DomainState.SHUTOFF);
       assert.notEqual(first.reason, ShutoffReason.UNKNOWN);
-      assert.deepEqual(await stateInNewProcess(root.uri, 'ls2'), first);
+      assert.deepEqual(await stateInNewProcess(fx.root.uri, 'ls2'), first);
     } finally {
-      conn = await connect(root.uri);
+      fx.conn = await connect(fx.root.uri);
     }
-    assert.equal((await (await conn.lookupByName('ls2')).getState()).state, DomainState.SHUTOFF);
+    assert.equal((await (await fx.conn.lookupByName('ls2')).getState()).state, DomainState.SHUTOFF);
   });
 });

@@ -4,35 +4,23 @@
 // this test guest (`virsh event --all --loop`), and tsvirt's three in 55 ms were the same three. What
 // must not happen is more reboot events than RESETs (a second delivery path or subscription).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { DomainEvent, QemuMonitorEvent } from '../../src/driver/api.js';
-import { type Connection, connect } from '../../src/index.js';
-import { ensureGuest, GUEST_BOOT_TIMEOUT_MS, guestDomainXML, makeTempRoot, type TempRoot, waitFor } from '../helpers/guest.js';
+import { GUEST_BOOT_TIMEOUT_MS, guestDomainXML, waitFor } from '../helpers/guest.js';
+import { embeddedRootFixture } from './fixture.js';
 
 async function collect<T>(sub: AsyncIterable<T>, into: T[]): Promise<void> {
   for await (const e of sub) into.push(e);
 }
 
 describe('reboot events (TCG)', { timeout: 240_000 }, () => {
-  let root: TempRoot;
-  let conn: Connection;
-
-  before(async () => {
-    await ensureGuest();
-    root = await makeTempRoot();
-    conn = await connect(root.uri);
-  });
-  after(async () => {
-    for (const d of await conn.listAllDomains(1)) await d.destroy().catch(() => {});
-    await conn.close();
-    await root.remove();
-  });
+  const fx = embeddedRootFixture();
 
   test('a guest that reboots itself: exactly one reboot event per QEMU RESET, for every subscriber', async () => {
-    const dom = await conn.defineXML(guestDomainXML({ name: 'rb', serial: 'pty', rebootAfter: 1 }));
-    const allSub = conn.domainEvents();
-    const domSub = conn.domainEvents(dom);
-    const resetSub = conn.qemuMonitorEvents(dom, 'RESET');
+    const dom = await fx.conn.defineXML(guestDomainXML({ name: 'rb', serial: 'pty', rebootAfter: 1 }));
+    const allSub = fx.conn.domainEvents();
+    const domSub = fx.conn.domainEvents(dom);
+    const resetSub = fx.conn.qemuMonitorEvents(dom, 'RESET');
     const all: DomainEvent[] = [];
     const one: DomainEvent[] = [];
     const resets: QemuMonitorEvent[] = [];
